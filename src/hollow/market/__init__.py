@@ -1,0 +1,1 @@
+"""Market layer: event kernel, order books, venues, reference prices, margin and liquidation."""
