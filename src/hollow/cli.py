@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
 from rich.console import Console
+from typer._click.exceptions import UsageError  # typer bundles its own click
 
 from hollow.errors import HollowError
 
@@ -21,8 +21,8 @@ app = typer.Typer(
 book_app = typer.Typer(no_args_is_help=True, help="Order-book tools.")
 app.add_typer(book_app, name="book")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays on one line, whatever the width
 
 
 @book_app.command("replay")
@@ -49,19 +49,72 @@ def book_replay(
         raise typer.Exit(1)
 
 
+def _usd(amount_minor: int) -> str:
+    from hollow.money import USD
+
+    return f"${USD.to_decimal(amount_minor):,.2f}"
+
+
+def _progress(quiet: bool, label: str):
+    """A rich progress bar over simulated time (or nothing with --quiet)."""
+    from contextlib import nullcontext
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    if quiet:
+        return nullcontext(None)
+    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}% of simulated time"), TimeElapsedColumn(), console=err, transient=True)
+
+
+@app.command("session")
+def session(
+    regime_file: Annotated[Path, typer.Argument(metavar="REGIME.toml", help="A market regime file (see scenarios/regimes/).")],
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed; default: the regime's own.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Output folder; default runs/<regime>-<seed>.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table; just the output folder.")] = False,
+) -> None:
+    """Run one market session: the house quoting on a stale view, faster firms picking it off."""
+    from rich.table import Table
+
+    from hollow.market.regime import load_regime
+    from hollow.market.session import run_session
+
+    regime = load_regime(regime_file)
+    seed = regime.seed if seed is None else seed
+    target = out_dir or Path("runs") / f"{regime.name}-{seed}"
+    with _progress(quiet, f"session {regime.name}") as bar:
+        task = bar.add_task("run", total=1.0) if bar else None
+        result = run_session(regime, seed, progress=(lambda done, total: bar.update(task, completed=done / total)) if bar else None)
+    result.write(target)
+    s = result.summary
+    if not quiet:
+        out.print(
+            f"[bold]{regime.name}[/] seed {seed}: {s['events']:,} events, {s['fills']:,} fills, volume {_usd(s['volume_minor'])}"
+        )
+        out.print(
+            f"house PnL {_usd(s['house_pnl_minor'])} on {_usd(s['house_volume_minor'])} traded "
+            f"= [bold]{s['house_pnl_per_million_usd']:+,.2f} USD per $1M[/]; exchange fees {_usd(s['fees_collected_minor'])}"
+        )
+        table = Table("class", "PnL (USD)", title="who gained")
+        for cls, pnl in sorted(s["pnl_by_class_minor"].items(), key=lambda kv: -kv[1]):
+            table.add_row(cls, _usd(pnl))
+        table.add_row("exchange (fees)", _usd(s["fees_collected_minor"]))
+        out.print(table)
+    out.print(f"wrote {target}", markup=False, highlight=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app and turns user errors into one line on stderr."""
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except HollowError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
-    except click.UsageError as exc:
+    except UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False)
         sys.exit(2)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
+    except typer.Abort:
         err.print("aborted", markup=False)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
