@@ -1,0 +1,63 @@
+"""What every trading agent shares: addresses by name, its own order ids, position from its fills."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from hollow.market.kernel import Context
+from hollow.market.messages import Execution, Wake
+
+_START = Wake("start")
+
+
+class Agent:
+    """An entity that trades one instrument on one venue; subclasses add handlers per message type.
+
+    It knows the venue only by name and reaches it through messages: no references to other entities.
+    """
+
+    cls = "agent"  # the counterparty class, set by each subclass
+
+    def __init__(self, name: str, venue: str, instrument: int) -> None:
+        self.name = name
+        self.venue_name = venue
+        self.instrument = instrument
+        self.position_lots = 0
+        self._next_order_id = 0
+        self._handlers: dict[type, Callable[[Any], None]] = {Execution: self._on_execution}
+        self.ctx: Context
+
+    def attach(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.venue = ctx.address_of(self.venue_name)
+        ctx.timer(0, _START)  # start once the run begins, when every link exists
+
+    def start(self) -> None:
+        """Called at time 0 of the run: subscribe, set the first timers."""
+
+    def handle(self, message_type: type, handler: Callable[[Any], None]) -> None:
+        self._handlers[message_type] = handler
+
+    def on_message(self, sender: int, message: Any) -> None:
+        if message is _START:
+            self.start()
+            return
+        handler = self._handlers.get(type(message))
+        if handler is not None:
+            handler(message)
+
+    def new_order_id(self) -> int:
+        self._next_order_id += 1
+        return self._next_order_id
+
+    def _on_execution(self, m: Execution) -> None:
+        self.position_lots += m.qty_lots if m.side == 0 else -m.qty_lots
+        self.on_execution(m)
+
+    def on_execution(self, m: Execution) -> None:
+        """Subclasses react to their own fills here."""
+
+
+def bps_of(price_ticks: int, bps: float) -> int:
+    """`bps` basis points of a price, in whole ticks (rounded down): spreads and thresholds."""
+    return int(price_ticks * bps) // 10_000

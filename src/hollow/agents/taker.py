@@ -1,0 +1,63 @@
+"""What arbitrageurs and trading firms share: take the venue's best quote when it is through a fair
+price by more than an edge, one IOC at a time, within a position limit."""
+
+from __future__ import annotations
+
+from hollow.agents.base import Agent
+from hollow.market.book import OrderType, Side
+from hollow.market.messages import Execution, NewOrder, OrderClosed, OrderRejected, Subscribe, TopOfBook
+
+
+class StaleQuoteTaker(Agent):
+    def __init__(self, name: str, venue: str, instrument: int, *, edge_ppm: int, clip_lots: int, max_position_lots: int) -> None:
+        super().__init__(name, venue, instrument)
+        self.edge_ppm = edge_ppm  # fee + threshold (+ hedge cost), in ppm of the fair price
+        self.clip_lots = clip_lots
+        self.max_position_lots = max_position_lots
+        self.fair: int | None = None
+        self.top: TopOfBook | None = None
+        self.in_flight = False
+        self.orders_sent = 0
+        self.handle(TopOfBook, self._on_top)
+        self.handle(OrderClosed, self._on_done)
+        self.handle(OrderRejected, self._on_done)
+
+    def start(self) -> None:
+        self.ctx.send(self.venue, Subscribe(self.instrument, book=True))
+
+    def exposure_lots(self) -> int:
+        """Net position that counts against the limit (an arbitrageur nets its hedges)."""
+        return self.position_lots
+
+    def set_fair(self, fair_ticks: int) -> None:
+        self.fair = fair_ticks
+        self._look()
+
+    def _on_top(self, m: TopOfBook) -> None:
+        self.top = m
+        self._look()
+
+    def _look(self) -> None:
+        top, fair = self.top, self.fair
+        if self.in_flight or top is None or fair is None:
+            return
+        edge = fair * self.edge_ppm // 1_000_000
+        exposure = self.exposure_lots()
+        if top.ask_ticks is not None and top.ask_ticks + edge < fair:
+            self._take(Side.BUY, top.ask_ticks, min(top.ask_lots, self.clip_lots, self.max_position_lots - exposure))
+        elif top.bid_ticks is not None and top.bid_ticks - edge > fair:
+            self._take(Side.SELL, top.bid_ticks, min(top.bid_lots, self.clip_lots, self.max_position_lots + exposure))
+
+    def _take(self, side: int, price: int, qty: int) -> None:
+        if qty <= 0:
+            return
+        self.in_flight = True
+        self.orders_sent += 1
+        self.ctx.send(self.venue, NewOrder(self.instrument, self.new_order_id(), side, OrderType.IOC, price, qty))
+
+    def on_execution(self, m: Execution) -> None:
+        if m.leaves_lots == 0:
+            self.in_flight = False
+
+    def _on_done(self, m: OrderClosed | OrderRejected) -> None:
+        self.in_flight = False
