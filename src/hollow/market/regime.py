@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -17,6 +17,7 @@ from hollow.errors import ScenarioError
 from hollow.market.fees import FeeSchedule, FeeTier
 from hollow.money import Instrument, asset
 
+M = TypeVar("M", bound=BaseModel)
 MAX_QUOTE_LEVELS = 50  # per side; deeper ladders are not what a quoter of this kind ran
 
 Positive = Annotated[float, Field(gt=0)]
@@ -204,7 +205,12 @@ def _reason(error: dict) -> str:
 
 
 def load_regime(path: Path | str) -> Regime:
-    """Read and validate a regime file; any problem becomes a `ScenarioError` naming file and field."""
+    """Read and validate a market regime file."""
+    return load_toml_model(path, Regime)
+
+
+def load_toml_model(path: Path | str, model: type[M]) -> M:
+    """Read a TOML file into a pydantic model; any problem becomes a `ScenarioError` naming file and field."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text())
@@ -215,7 +221,7 @@ def load_regime(path: Path | str) -> Regime:
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), "(file)", f"not valid TOML: {exc}") from None
     try:
-        return Regime.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
