@@ -1,5 +1,6 @@
-"""What arbitrageurs and trading firms share: take the venue's best quote when it is through a fair
-price by more than an edge, one IOC at a time, within a position limit."""
+"""What arbitrageurs and trading firms share: when the venue's best quote is through a fair price by
+more than an edge, send one IOC priced at fair - edge that sweeps every stale level, one order in
+flight at a time, within a position limit."""
 
 from __future__ import annotations
 
@@ -44,9 +45,9 @@ class StaleQuoteTaker(Agent):
         edge = fair * self.edge_ppm // 1_000_000
         exposure = self.exposure_lots()
         if top.ask_ticks is not None and top.ask_ticks + edge < fair:
-            self._take(Side.BUY, top.ask_ticks, min(top.ask_lots, self.clip_lots, self.max_position_lots - exposure))
+            self._take(Side.BUY, fair - edge - 1, min(self.clip_lots, self.max_position_lots - exposure))
         elif top.bid_ticks is not None and top.bid_ticks - edge > fair:
-            self._take(Side.SELL, top.bid_ticks, min(top.bid_lots, self.clip_lots, self.max_position_lots + exposure))
+            self._take(Side.SELL, fair + edge + 1, min(self.clip_lots, self.max_position_lots + exposure))
 
     def _take(self, side: int, price: int, qty: int) -> None:
         if qty <= 0:

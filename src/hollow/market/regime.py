@@ -126,6 +126,7 @@ class ArbitrageurConfig(Strict):
     max_position_lots: PositiveInt = 500
     hedge: bool = True
     trailing_volume_usd: NonNegative = 1e8
+    heterogeneity: Annotated[float, Field(ge=0, le=3)] = 0.5  # lognormal sigma of each one's latency and threshold
 
 
 class TradingFirmConfig(Strict):
@@ -141,6 +142,7 @@ class TradingFirmConfig(Strict):
     clip_lots: PositiveInt = 20
     max_position_lots: PositiveInt = 300
     trailing_volume_usd: NonNegative = 1e7
+    heterogeneity: Annotated[float, Field(ge=0, le=3)] = 0.5
 
 
 class RetailConfig(Strict):

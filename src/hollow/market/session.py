@@ -42,6 +42,15 @@ def _latency(us: float) -> Latency:
     return Latency(fixed_ns=fixed, jitter_mean_ns=fixed // 4)
 
 
+def _individual(seed: int, name: str, sigma: float) -> tuple[float, float]:
+    """A firm's own multipliers on its latency and on its threshold (independent lognormals): no two
+    competitors are clones, so each entrant can lower the best latency or threshold the house faces."""
+    if not sigma:
+        return 1.0, 1.0
+    latency_k, threshold_k = stream(seed, "heterogeneity", name).lognormal(0.0, sigma, 2)
+    return float(latency_k), float(threshold_k)
+
+
 @dataclass
 class SessionWorld:
     """Everything a session wires together, before it runs."""
@@ -93,10 +102,13 @@ def build(regime: Regime, seed: int) -> SessionWorld:
 
     arb = regime.arbitrageurs
     for i in range(arb.count):
+        name = f"arbitrageur-{i}"
+        k, threshold_k = _individual(seed, name, arb.heterogeneity)
+        own = arb.model_copy(update={"threshold_bps": arb.threshold_bps * threshold_k})
         fee = fees.tier_for(usd.to_minor(int(arb.trailing_volume_usd))).taker_ppm
-        agent = Arbitrageur(f"arbitrageur-{i}", VENUE, REFERENCE, 0, arb, taker_fee_ppm=fee, hedge_cost_bps=ref_cfg.half_spread_bps)
-        a = join(agent, arb.order_entry_us, arb.feed_us, arb.trailing_volume_usd)
-        kernel.connect(a, r, _latency(arb.order_entry_us), _latency(arb.feed_us))
+        agent = Arbitrageur(name, VENUE, REFERENCE, 0, own, taker_fee_ppm=fee, hedge_cost_bps=ref_cfg.half_spread_bps)
+        a = join(agent, arb.order_entry_us * k, arb.feed_us * k, arb.trailing_volume_usd)
+        kernel.connect(a, r, _latency(arb.order_entry_us * k), _latency(arb.feed_us * k))
 
     firm = regime.trading_firms
     if firm.count:
@@ -106,8 +118,11 @@ def build(regime: Regime, seed: int) -> SessionWorld:
         )
         s = kernel.add(feed)
         for i in range(firm.count):
+            name = f"trading_firm-{i}"
+            k, threshold_k = _individual(seed, name, firm.heterogeneity)
+            own = firm.model_copy(update={"threshold_bps": firm.threshold_bps * threshold_k})
             fee = fees.tier_for(usd.to_minor(int(firm.trailing_volume_usd))).taker_ppm
-            a = join(TradingFirm(f"trading_firm-{i}", VENUE, 0, firm, taker_fee_ppm=fee), firm.order_entry_us, firm.order_entry_us, firm.trailing_volume_usd)
+            a = join(TradingFirm(name, VENUE, 0, own, taker_fee_ppm=fee), firm.order_entry_us * k, firm.order_entry_us * k, firm.trailing_volume_usd)
             kernel.connect(s, a, Latency(fixed_ns=1_000))
             feed.add_firm(a)
         feed.start()
