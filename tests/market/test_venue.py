@@ -123,3 +123,21 @@ def test_fee_schedule_refuses_rebates_the_takers_cannot_pay() -> None:
     with pytest.raises(ValueError):
         FeeSchedule((FeeTier(5, 0, 700),))
     assert FEES.tier_for(10**12 - 1).taker_ppm == 700 and FEES.tier_for(10**12).maker_ppm == -25
+
+
+def test_several_instruments_have_independent_books() -> None:
+    eth = Instrument("ETH-PERP", "ETH", "USD", Decimal("0.1"), Decimal("0.001"), perpetual=True)
+    kernel = Kernel(seed=1)
+    venue = Venue("exchange", [InstrumentSpec(BTC), InstrumentSpec(eth)], FEES)
+    v = kernel.add(venue)
+    a, b = Client("a"), Client("b")
+    ia, ib = kernel.add(a), kernel.add(b)
+    for i in (ia, ib):
+        kernel.connect(i, v, Latency(fixed_ns=1_000))
+    kernel.send(ia, v, NewOrder(1, 1, Side.SELL, OrderType.LIMIT, 30_000, 5))
+    kernel.send(ib, v, NewOrder(0, 1, Side.BUY, OrderType.IOC, 30_000, 5))  # BTC book is empty: nothing
+    kernel.send(ib, v, NewOrder(1, 2, Side.BUY, OrderType.IOC, 30_000, 5))
+    kernel.run()
+    [fill] = b.of(Execution)
+    assert (fill.instrument, fill.qty_lots) == (1, 5)
+    assert venue.fills.to_numpy()["notional_minor"].tolist() == [30_000 * 5 * eth.minor_per_tick_lot]
