@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
+from functools import cache
+
 import typer
-from rich.console import Console
 from typer._click.exceptions import UsageError  # typer bundles its own click
 
 from hollow.errors import HollowError
@@ -21,8 +22,22 @@ app = typer.Typer(
 book_app = typer.Typer(no_args_is_help=True, help="Order-book tools.")
 app.add_typer(book_app, name="book")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)  # an error stays on one line, whatever the width
+
+
+@cache
+def _console(stderr: bool):
+    """rich is imported on first use: `hollow book replay` is start-up bound on large files."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, soft_wrap=True)  # an error stays on one line, whatever the width
+
+
+def out():
+    return _console(False)
+
+
+def err():
+    return _console(True)
 
 
 @book_app.command("replay")
@@ -36,10 +51,10 @@ def book_replay(
 
     result = replay_file(orders, fills, band)
     for message in result.bad_row_messages:
-        err.print(f"{orders}: {message}", markup=False, highlight=False)
+        err().print(f"{orders}: {message}", markup=False, highlight=False)
     if result.bad_rows > len(result.bad_row_messages):
-        err.print(f"{orders}: ... {result.bad_rows - len(result.bad_row_messages)} more bad rows", markup=False)
-    out.print(
+        err().print(f"{orders}: ... {result.bad_rows - len(result.bad_row_messages)} more bad rows", markup=False)
+    out().print(
         f"{result.rows:,} rows, {result.fills:,} fills, {result.rejects:,} rejected orders, "
         f"{result.bad_rows:,} malformed rows -> {fills}",
         markup=False,
@@ -63,7 +78,7 @@ def _progress(quiet: bool, label: str):
 
     if quiet:
         return nullcontext(None)
-    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}% of simulated time"), TimeElapsedColumn(), console=err, transient=True)
+    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}% of simulated time"), TimeElapsedColumn(), console=err(), transient=True)
 
 
 @app.command("session")
@@ -88,10 +103,10 @@ def session(
     result.write(target)
     s = result.summary
     if not quiet:
-        out.print(
+        out().print(
             f"[bold]{regime.name}[/] seed {seed}: {s['events']:,} events, {s['fills']:,} fills, volume {_usd(s['volume_minor'])}"
         )
-        out.print(
+        out().print(
             f"house PnL {_usd(s['house_pnl_minor'])} on {_usd(s['house_volume_minor'])} traded "
             f"= [bold]{s['house_pnl_per_million_usd']:+,.2f} USD per $1M[/]; exchange fees {_usd(s['fees_collected_minor'])}"
         )
@@ -99,8 +114,8 @@ def session(
         for cls, pnl in sorted(s["pnl_by_class_minor"].items(), key=lambda kv: -kv[1]):
             table.add_row(cls, _usd(pnl))
         table.add_row("exchange (fees)", _usd(s["fees_collected_minor"]))
-        out.print(table)
-    out.print(f"wrote {target}", markup=False, highlight=False)
+        out().print(table)
+    out().print(f"wrote {target}", markup=False, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -108,13 +123,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
     except HollowError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        err().print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
     except UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        err.print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False)
+        err().print(f"error: {exc.format_message()}{hint}", markup=False, highlight=False)
         sys.exit(2)
     except typer.Abort:
-        err.print("aborted", markup=False)
+        err().print("aborted", markup=False)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
