@@ -118,6 +118,36 @@ def session(
     out().print(f"wrote {target}", markup=False, highlight=False)
 
 
+@app.command("cascade")
+def cascade(
+    regime_file: Annotated[Path, typer.Argument(metavar="REGIME.toml", help="A cascade regime file (see scenarios/regimes/luna_crash.toml).")],
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed; default: the regime's own.")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Output folder; default runs/<regime>-<seed>.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or summary; just the output folder.")] = False,
+) -> None:
+    """Run a liquidation cascade: leveraged longs, a crash, and the exchange's loss waterfall."""
+    from hollow.market.cascade import load_cascade, run_cascade
+
+    regime = load_cascade(regime_file)
+    seed = regime.seed if seed is None else seed
+    target = out_dir or Path("runs") / f"{regime.name}-{seed}"
+    with _progress(quiet, f"cascade {regime.name}") as bar:
+        task = bar.add_task("run", total=1.0) if bar else None
+        result = run_cascade(regime, seed, progress=(lambda done, total: bar.update(task, completed=done / total)) if bar else None)
+    result.write(target)
+    s = result.summary
+    if not quiet:
+        out().print(
+            f"[bold]{regime.name}[/] seed {seed}: {s['events']:,} events, {s['accounts_liquidated']:,} of {s['accounts']:,} accounts liquidated, "
+            f"{s['adl_events']:,} ADL events, {s['exempt_accounts_skipped']} exempt skipped"
+        )
+        out().print(
+            f"house backstop PnL {_usd(s['house_backstop_pnl_minor'])}; insurance fund used {_usd(s['insurance_fund_used_minor'])} "
+            f"(paid in {_usd(s['insurance_fund_paid_in_minor'])}); socialized {_usd(s['socialized_loss_minor'])}; ledger check passed"
+        )
+    out().print(f"wrote {target}", markup=False, highlight=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app and turns user errors into one line on stderr."""
     try:

@@ -60,6 +60,10 @@ class Reject(IntEnum):
     BAD_SIDE = 8
     BAD_TYPE = 9
     PRICE_TOO_LARGE = 10
+    # venue-level codes (margin engine), never returned by the C engine
+    INSUFFICIENT_MARGIN = 11
+    LEVERAGE_LIMIT = 12
+    ACCOUNT_IN_LIQUIDATION = 13
 
 
 class SelfTradePrevention(IntEnum):

@@ -1,0 +1,43 @@
+"""A cascade through 10,000 leveraged accounts: wall time, events, events/s and peak RSS.
+
+Targets: under 10 s and under 500 MB. Run: PYTHONPATH=src python benchmarks/bench_cascade.py
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from hollow.market.cascade import CascadeRegime, run_cascade
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    regime = CascadeRegime.model_validate({
+        "name": "bench_cascade", "duration_s": 900, "seed": 1, "insurance_fund_usd": "500000",
+        "reference": {"crash": {"start_s": 60, "drop_pct": 50, "over_s": 600}},
+        "house": {"size_lots": 500, "max_position_lots": 10_000_000},
+        "house_account": {"liquidation_exempt": True, "allow_negative_balance": True,
+                          "backstop_per_minute_usd": "100000", "backstop_per_hour_usd": "300000"},
+        "longs": {"count": 10_000}, "shorts": {"count": 100},
+    })
+    start = time.perf_counter()
+    result = run_cascade(regime)
+    wall = time.perf_counter() - start
+    s = result.summary
+    print(f"accounts            {s['accounts']:,} ({s['accounts_liquidated']:,} liquidated, {s['adl_events']:,} ADL events)")
+    print(f"wall time           {wall:.2f} s (target < 10 s)")
+    print(f"events              {s['events']:,}")
+    print(f"events/s            {s['events'] / wall:,.0f}")
+    print(f"postings            {s['postings']:,}")
+    print(f"peak RSS (VmHWM)    {peak_rss_mb():.0f} MB (target < 500 MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Margin engine and funding: collateral haircut, margin fractions, pre-trade checks, exact funding."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hollow.ledger import Custody, Journal, open_standard_accounts
+from hollow.ledger.journal import AccountKind
+from hollow.market.book import Reject, Side
+from hollow.market.fees import FeeSchedule, FeeTier
+from hollow.market.funding import PremiumTwap, allocate_funding
+from hollow.market.kernel import Kernel, Latency
+from hollow.market.liquidation import Backstop, Liquidator, MarginVenue
+from hollow.market.margin import CollateralAsset, MarginEngine, MarginParams, haircut_weight_ppm, isqrt_vec, micro_units
+from hollow.market.venue import InstrumentSpec
+from hollow.money import Instrument
+
+USD1 = 1_000_000  # one dollar in minor units; with tick = lot = 1, one tick-lot is one dollar
+PERP = Instrument("X-PERP", "BTC", "USD", Decimal(1), Decimal(1), perpetual=True)
+PARAMS = MarginParams(base_imf_ppm=50_000, imf_factor_ppm=0, base_mmf_ppm=30_000, base_acmf_ppm=15_000)
+NO_FEES = FeeSchedule((FeeTier(0, 0, 0),))
+
+
+class World:
+    """A journal, a venue in a kernel, a margin engine and a liquidator; accounts by short name."""
+
+    def __init__(self, params: MarginParams = PARAMS, collateral: tuple[CollateralAsset, ...] = (), fund_usd: int = 0) -> None:
+        self.journal = Journal(["USD"] + [c.code for c in collateral])
+        self.ids = open_standard_accounts(self.journal)
+        self.custody = Custody(self.journal)
+        self.kernel = Kernel(1, default_latency=Latency(1_000))
+        self.venue = MarginVenue("exchange", [InstrumentSpec(PERP)], NO_FEES)
+        self.kernel.add(self.venue)
+        self.engine = MarginEngine(self.journal, PERP, params, collateral, mark_ticks=100)
+        self.engine.attach_venue(self.venue)
+        self.fund = self.ids["exchange:insurance_fund"]
+        if fund_usd:
+            self.custody.deposit(0, self.fund, "USD", fund_usd * USD1)
+        self.slots: dict[str, int] = {}
+        self.liquidator = Liquidator(self.engine, self.venue, self.fund)
+
+    def account(self, name: str, usd: int, **flags: bool) -> int:
+        from hollow.market.cascade import Holder
+
+        lid = self.journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, "retail", **flags)
+        if usd:
+            self.custody.deposit(0, lid, "USD", usd * USD1)
+        s = self.engine.add_account(self.kernel.add(Holder(name, "retail")), lid)
+        self.slots[name] = s
+        return s
+
+    def backstop(self, name: str, usd: int, per_minute_usd: int, per_hour_usd: int) -> None:
+        s = self.account(name, usd)
+        self.liquidator.backstops.append(Backstop(s, f"customer:{name}", per_minute_usd * USD1, per_hour_usd * USD1))
+
+    def usd(self, name: str) -> int:
+        return self.engine.quote_balance(self.slots[name])
+
+    def rows(self, step: str | None = None) -> list[dict]:
+        rows = self.liquidator.log.to_arrow().to_pylist()
+        return [r for r in rows if step is None or r["step"] == step]
+
+
+def test_isqrt_vec_is_exact_floor() -> None:
+    x = np.array([0, 1, 2, 3, 4, 15, 16, 17, 10**12 - 1, 10**12, 2**52 + 7, 2**62], dtype=np.int64)
+    s = isqrt_vec(x)
+    assert all(int(a) * int(a) <= int(v) < (int(a) + 1) ** 2 for a, v in zip(s, x))
+
+
+def test_ftt_size_haircut_matches_the_reference_figures() -> None:
+    # reference 1.3 / [bs_ftt_haircut]: 0.73 for 1M FTT, 0.43 for 10M, 0.18 for 100M (table 0.95)
+    def weight(tokens: int) -> int:
+        return haircut_weight_ppm(950_000, 500, micro_units(tokens * 10**8, "FTT"))
+
+    assert weight(1) == 950_000
+    assert weight(1_000_000) == 733_333
+    assert weight(10_000_000) == 426_168  # 1.1 / (1 + 0.0005 * 3162.27...)
+    assert weight(100_000_000) == 183_333
+
+
+def test_margin_fractions_grow_with_size() -> None:
+    params = MarginParams(base_imf_ppm=50_000, imf_factor_ppm=2_000, base_mmf_ppm=30_000, base_acmf_ppm=15_000)
+    imf = params.imf_ppm(np.array([1, 400, 10_000], dtype=np.int64) * 10**6)  # 1, 400, 10,000 BTC
+    assert imf.tolist() == [50_000, 50_000, 200_000]  # max(5%, 0.002 * sqrt(size))
+    assert params.scaled(imf, 30_000).tolist() == [30_000, 30_000, 120_000]
+
+
+def test_leverage_limit_and_size_imf_reject_with_reason_codes() -> None:
+    w = World(MarginParams(base_imf_ppm=50_000, imf_factor_ppm=20_000, base_mmf_ppm=30_000, base_acmf_ppm=15_000))
+    a = w.account("a", 100)
+    addr = w.engine.address[a]
+    check = w.engine.pre_trade_check
+    assert check(addr, 0, Side.BUY, 2, 0, 9) == Reject.OK  # $900 on $100: IMF max(5%, 2% * 3) = 6%, $54
+    assert check(addr, 0, Side.BUY, 2, 0, 21) == Reject.LEVERAGE_LIMIT  # 21x > 20x
+    assert check(addr, 0, Side.BUY, 2, 0, 16) == Reject.INSUFFICIENT_MARGIN  # 16x, but IMF 2% * 4 = 8%: $128 > $100
+    w.engine.liquidating[a] = True
+    assert check(addr, 0, Side.BUY, 2, 0, 1) == Reject.ACCOUNT_IN_LIQUIDATION
+
+
+def test_order_that_fails_the_check_is_rejected_by_the_venue() -> None:
+    from hollow.market.messages import NewOrder
+
+    w = World()
+    a = w.account("a", 100)
+    w.venue.on_message(w.engine.address[a], NewOrder(0, 1, Side.BUY, 0, 100, 21))
+    assert w.venue.rejects == 1 and len(w.venue.books[0]) == 0
+
+
+def test_collateral_counts_at_haircut_weight_and_initial_weight() -> None:
+    ftt = CollateralAsset("FTT", 950_000, 900_000, 500, 25 * USD1)
+    w = World(collateral=(ftt,))
+    a = w.account("a", 0)
+    w.custody.deposit(0, int(w.engine.ledger_id[a]), "FTT", 100 * 10**8)  # 100 FTT = $2,500
+    assert w.engine.collateral_value(a) == 2_375 * USD1
+    assert w.engine.collateral_value(a, initial=True) == 2_250 * USD1
+    assert w.engine.state().weighted_equity_minor[a] == 2_375 * USD1
+
+
+def test_fees_and_pnl_reach_the_ledger_and_clearing_tracks_perp_balances() -> None:
+    w = World()
+    a, b = w.account("a", 100), w.account("b", 100)
+    w.engine.open_position(a, b, 10, 100)
+    w.engine.mark_ticks = 103
+    w.engine.settle_all(1)
+    assert (w.usd("a"), w.usd("b")) == (130 * USD1, 70 * USD1)
+    w.engine.check()
+    w.journal.check()
+
+
+@given(
+    st.lists(st.integers(-10**6, 10**6), min_size=1, max_size=40),
+    st.fractions(min_value=Fraction(-1, 100), max_value=Fraction(1, 100), max_denominator=10**9),
+    st.integers(1, 10**7),
+    st.integers(1, 10**4),
+)
+def test_funding_sums_to_zero_exactly(positions: list[int], rate: Fraction, index: int, mult: int) -> None:
+    pos = np.array(positions + [-sum(positions)], dtype=np.int64)
+    pay = allocate_funding(pos, index, mult, rate)
+    assert int(pay.sum()) == 0
+    owed = [-(-abs(int(p)) * abs(rate) * index * mult // 1) for p in pos]  # ceil of the exact amount
+    for p, x, o in zip(pos.tolist(), pay.tolist(), owed):
+        if p * rate > 0:
+            assert x == -o  # a payer pays its exact share rounded up
+        elif p * rate < 0:
+            assert x >= 0
+
+
+def test_funding_rate_is_twap_premium_over_index_per_24() -> None:
+    twap = PremiumTwap()
+    for mark in (101, 103):
+        twap.sample(mark, 100)
+    assert twap.take_rate(100) == Fraction(4, 2 * 100 * 24)
+    assert twap.take_rate(100) == 0
+
+
+def test_funding_is_posted_with_cause_funding_and_a_payer_that_cannot_pay_keeps_a_debt() -> None:
+    w = World()
+    a, b = w.account("a", 1), w.account("b", 100)
+    w.engine.open_position(a, b, 10, 100)
+    w.engine.pay(5, np.array([a, b]), np.array([-3 * USD1, 3 * USD1]), "funding")
+    assert (w.usd("a"), w.usd("b")) == (0, 103 * USD1)
+    assert w.engine.unrealised_minor(a) == -2 * USD1  # the unpaid part stays owed
+    w.engine.check()
+    assert "funding" in w.journal.causes()
