@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional, TypeVar
 
-from functools import cache
+from functools import cache, partial
 
 import typer
 from typer._click.exceptions import UsageError  # typer bundles its own click
 
 from hollow.errors import HollowError
+
+T = TypeVar("T")
 
 app = typer.Typer(
     add_completion=False,
@@ -70,15 +72,20 @@ def _usd(amount_minor: int) -> str:
     return f"${USD.to_decimal(amount_minor):,.2f}"
 
 
-def _progress(quiet: bool, label: str):
-    """A rich progress bar over simulated time (or nothing with --quiet)."""
-    from contextlib import nullcontext
-
+def _run_with_progress(quiet: bool, label: str, run: Callable[..., T]) -> T:
+    """Call `run(progress=...)` under a rich progress bar over simulated time (none with --quiet)."""
+    if quiet:
+        return run(progress=None)
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    if quiet:
-        return nullcontext(None)
-    return Progress(TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}% of simulated time"), TimeElapsedColumn(), console=err(), transient=True)
+    columns = (TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}% of simulated time"), TimeElapsedColumn())
+    with Progress(*columns, console=err(), transient=True) as bar:
+        task = bar.add_task("run", total=1.0)
+        return run(progress=lambda done, total: bar.update(task, completed=done / total))
+
+
+def _target(out_dir: Path | None, name: str, seed: int) -> Path:
+    return out_dir or Path("runs") / f"{name}-{seed}"
 
 
 @app.command("session")
@@ -96,10 +103,8 @@ def session(
 
     regime = load_regime(regime_file)
     seed = regime.seed if seed is None else seed
-    target = out_dir or Path("runs") / f"{regime.name}-{seed}"
-    with _progress(quiet, f"session {regime.name}") as bar:
-        task = bar.add_task("run", total=1.0) if bar else None
-        result = run_session(regime, seed, progress=(lambda done, total: bar.update(task, completed=done / total)) if bar else None)
+    target = _target(out_dir, regime.name, seed)
+    result = _run_with_progress(quiet, f"session {regime.name}", partial(run_session, regime, seed))
     result.write(target)
     s = result.summary
     if not quiet:
@@ -130,10 +135,8 @@ def cascade(
 
     regime = load_cascade(regime_file)
     seed = regime.seed if seed is None else seed
-    target = out_dir or Path("runs") / f"{regime.name}-{seed}"
-    with _progress(quiet, f"cascade {regime.name}") as bar:
-        task = bar.add_task("run", total=1.0) if bar else None
-        result = run_cascade(regime, seed, progress=(lambda done, total: bar.update(task, completed=done / total)) if bar else None)
+    target = _target(out_dir, regime.name, seed)
+    result = _run_with_progress(quiet, f"cascade {regime.name}", partial(run_cascade, regime, seed))
     result.write(target)
     s = result.summary
     if not quiet:

@@ -208,6 +208,13 @@ class Kernel:
         self.events += processed
         return processed
 
+    def run_in_chunks(self, until_ns: int, progress: Callable[[int, int], None] | None = None, chunks: int = 50) -> None:
+        """Run to `until_ns` in `chunks` equal slices of simulated time, reporting `progress(done, total)`."""
+        for k in range(1, chunks + 1):
+            self.run(until_ns=until_ns * k // chunks)
+            if progress is not None:
+                progress(until_ns * k // chunks, until_ns)
+
     def _run_traced(self, limit: int, budget: int) -> int:
         queue, handlers, trace = self._queue, self._handlers, self._trace
         processed = 0

@@ -158,10 +158,7 @@ def run_session(regime: Regime, seed: int | None = None, progress: Callable[[int
     seed = regime.seed if seed is None else seed
     world = build(regime, seed)
     duration_ns = int(regime.duration_s * NS)
-    for k in range(1, chunks + 1):
-        world.kernel.run(until_ns=duration_ns * k // chunks)
-        if progress is not None:
-            progress(duration_ns * k // chunks, duration_ns)
+    world.kernel.run_in_chunks(duration_ns, progress, chunks)
     return settle(world, duration_ns)
 
 
