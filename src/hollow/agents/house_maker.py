@@ -144,9 +144,13 @@ class HouseMaker(Agent):
         self._forget(m.order_id)
 
     def _on_rejected(self, m: OrderRejected) -> None:
-        # a replace racing a fill finds the order gone; any other reject also frees the slot
-        if m.code == Reject.UNKNOWN_ORDER or m.order_id in self._slots:
-            self._forget(m.order_id)
+        """Free the slot. A replace racing a fill finds the order gone (UNKNOWN_ORDER); any other
+        rejected replace leaves the old quote on the book, so it is cancelled rather than orphaned."""
+        if m.order_id not in self._slots:
+            return
+        self._forget(m.order_id)
+        if m.code != Reject.UNKNOWN_ORDER:
+            self.ctx.send(self.venue, CancelOrder(self.instrument, m.order_id))
 
     # -- the policy --------------------------------------------------------------------------
     def _stop_loss_hit(self, view: int) -> bool:
