@@ -151,3 +151,46 @@ def _traced_run(seed: int) -> str:
 def test_same_seed_same_event_log_hash_and_other_seed_differs() -> None:
     assert _traced_run(5) == _traced_run(5)
     assert _traced_run(5) != _traced_run(6)
+
+
+def test_re_timing_a_link_takes_effect_on_the_next_message() -> None:
+    kernel = Kernel(seed=1)
+    r = Recorder("r")
+    s, t = kernel.add(Recorder("s")), kernel.add(r)
+    kernel.connect(s, t, Latency(fixed_ns=1_000_000))
+    kernel.send(s, t, "slow")
+    kernel.run()
+    kernel.connect(s, t, Latency(fixed_ns=10))
+    start = kernel.now_ns
+    kernel.send(s, t, "fast")
+    kernel.run()
+    assert r.seen[-1][0] - start == 10
+
+
+def test_a_finished_kernel_is_garbage_collected() -> None:
+    import gc
+    import weakref
+
+    kernel = Kernel(seed=1)
+    a, b = kernel.add(Recorder("a")), kernel.add(Recorder("b"))
+    kernel.connect(a, b, Latency(fixed_ns=5, jitter_mean_ns=5))
+    kernel.send(a, b, "pending message")
+    ref = weakref.ref(kernel)
+    del kernel
+    gc.collect()
+    assert ref() is None
+
+
+def test_a_bad_delay_block_is_refused_and_the_link_still_works() -> None:
+    kernel = Kernel(seed=1)
+    r = Recorder("r")
+    s, t = kernel.add(Recorder("s")), kernel.add(r)
+    kernel.connect(s, t, Latency(fixed_ns=7))
+    good = kernel._refill
+    kernel._queue.set_link_callbacks(lambda link: np.full(4, -1, dtype=np.int64).tobytes(), None)
+    with pytest.raises(ValueError, match="negative delay"):
+        kernel.send(s, t, "x")
+    kernel._queue.set_link_callbacks(good, None)
+    kernel.send(s, t, "y")
+    kernel.run()
+    assert r.seen == [(7, s, "y")]

@@ -94,6 +94,7 @@ BAD_REGIMES = {
     "unknown agent class": ('name = "x"\nduration_s = 10\n[market_makers]\ncount = 3\n', "market_makers: unknown key"),
     "unknown key": ('name = "x"\nduration_s = 10\n[retail]\ncuont = 3\n', "retail.cuont: unknown key"),
     "not toml": ('name = "x\n', "not valid TOML"),
+    "money finer than a micro-dollar": ('name = "x"\nduration_s = 10\n[house]\nstop_loss_usd = 0.0000001\n', "house.stop_loss_usd"),
     "ladder beyond band": ('name = "x"\nduration_s = 10\n[venue]\nband_bps = 3\n', "beyond the venue band"),
 }
 
@@ -117,3 +118,17 @@ def test_missing_regime_file_and_unknown_flag(tmp_path: Path) -> None:
     assert done.returncode == 2 and "no such file" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     done = _hollow("session", "x.toml", "--bogus")
     assert done.returncode == 2 and "--bogus" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_reconciliation_catches_a_fill_booked_to_the_wrong_side() -> None:
+    from hollow.market.session import ReconciliationError, build, settle
+
+    regime = short(load_regime(SESSION_REGIMES[-1]), 60)
+    world = build(regime, 1)
+    world.kernel.run_in_chunks(60 * 10**9)
+    makers = world.venue.fills.columns["maker"]
+    house = world.kernel.address_of("house")
+    i = next(k for k, m in enumerate(makers) if m == house)
+    makers[i] = world.kernel.address_of("retail-0")  # the log now says retail made that trade
+    with pytest.raises(ReconciliationError, match="own books"):
+        settle(world, 60 * 10**9)

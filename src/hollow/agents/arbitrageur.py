@@ -39,6 +39,9 @@ class Arbitrageur(StaleQuoteTaker):
     def exposure_lots(self) -> int:
         return self.position_lots + self.hedged_lots
 
+    def settled_position_lots(self) -> int:
+        return self.position_lots + self.hedged_lots
+
     def on_execution(self, m: Execution) -> None:
         if self.hedge:
             self.ctx.send(self.reference, HedgeOrder(self.instrument, 1 - m.side, m.qty_lots))

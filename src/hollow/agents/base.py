@@ -23,6 +23,7 @@ class Agent:
         self.venue_name = venue
         self.instrument = instrument
         self.position_lots = 0
+        self.fees_paid_minor = 0  # from its own executions: the session checks the venue's log against it
         self._next_order_id = 0
         self._handlers: dict[type, Callable[[Any], None]] = {Execution: self._on_execution}
         self.ctx: Context
@@ -52,10 +53,15 @@ class Agent:
 
     def _on_execution(self, m: Execution) -> None:
         self.position_lots += m.qty_lots if m.side == 0 else -m.qty_lots
+        self.fees_paid_minor += m.fee_minor
         self.on_execution(m)
 
     def on_execution(self, m: Execution) -> None:
         """Subclasses react to their own fills here."""
+
+    def settled_position_lots(self) -> int:
+        """Everything this agent holds, by its own books (an arbitrageur adds its hedges)."""
+        return self.position_lots
 
 
 def bps_of(price_ticks: int, bps: float) -> int:

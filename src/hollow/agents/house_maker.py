@@ -8,7 +8,6 @@ noise. Faster firms see the reference move first and take the quotes that are no
 from __future__ import annotations
 
 from collections import deque
-from decimal import Decimal
 
 from hollow.agents.base import Agent, bps_of
 from hollow.market.book import OrderType, Reject, Side
@@ -38,7 +37,7 @@ class HouseMaker(Agent):
         self.config = config
         self.reference_name = reference
         self.minor_per_tick_lot = spec.minor_per_tick_lot
-        self.stop_loss_minor = asset(spec.quote).to_minor(Decimal(str(config.stop_loss_usd)))
+        self.stop_loss_minor = asset(spec.quote).to_minor(config.stop_loss_usd)
         self.staleness_ns = int(config.signal_staleness_ms * 1_000_000)
         self.requote_ns = int(config.requote_interval_ms * 1_000_000)
         self.cash_minor = 0  # from its own fills, net of fees: what its stop-loss watches
@@ -96,7 +95,9 @@ class HouseMaker(Agent):
     def _requote(self, fair: int) -> None:
         c = self.config
         self.requotes += 1
-        skew = -bps_of(fair, c.skew_bps_at_limit) * self.position_lots // c.max_position_lots
+        # rounded toward zero, so a long and a short of the same size skew by the same amount
+        shift = bps_of(fair, c.skew_bps_at_limit) * abs(self.position_lots) // c.max_position_lots
+        skew = -shift if self.position_lots > 0 else shift
         centre = fair + skew
         half, spacing = max(1, bps_of(fair, c.half_spread_bps)), max(1, bps_of(fair, c.level_spacing_bps))
         can_buy = self.position_lots < c.max_position_lots

@@ -15,7 +15,8 @@ from hollow.market.book import OrderType, Side
 from hollow.market.messages import CancelOrder, NewOrder, QuoteRequest, TopOfBook, Wake
 from hollow.market.regime import RetailConfig
 
-_ORDER, _CLOSE = Wake("order"), Wake("close")
+_ORDER = Wake("order")
+_RETRY_CLOSE_NS = 1_000_000_000  # a close that did not fill completely is tried again a second later
 _BLOCK = 256
 
 
@@ -23,6 +24,12 @@ class _Expire(NamedTuple):
     """Retail's own timer: cancel a limit order that has rested for its lifetime."""
 
     order_id: int
+
+
+class _Close(NamedTuple):
+    """Retail's own timer: close the leveraged position opened as number `position`."""
+
+    position: int
 
 
 class Retail(Agent):
@@ -39,6 +46,8 @@ class Retail(Agent):
         self.handle(Wake, self._on_wake)
         self.handle(_Expire, lambda m: self.ctx.send(self.venue, CancelOrder(self.instrument, m.order_id)))
         self.handle(TopOfBook, self._on_top)
+        self.handle(_Close, self._on_close)
+        self._positions_opened = 0  # a close timer from an earlier position must not close a later one
 
     def start(self) -> None:
         self._schedule_next()
@@ -64,9 +73,14 @@ class Retail(Agent):
                 self._waiting_quote = True
                 self.ctx.send(self.venue, QuoteRequest(self.instrument))
             self._schedule_next()
-        elif m.kind == "close" and self.position_lots:
-            side = Side.SELL if self.position_lots > 0 else Side.BUY
-            self._send(side, OrderType.MARKET, 0, abs(self.position_lots))
+
+    def _on_close(self, m: _Close) -> None:
+        """Close at market; while anything is left (a thin book), try again a second later."""
+        if m.position != self._positions_opened or not self.position_lots:
+            return
+        side = Side.SELL if self.position_lots > 0 else Side.BUY
+        self._send(side, OrderType.MARKET, 0, abs(self.position_lots))
+        self.ctx.timer(_RETRY_CLOSE_NS, m)
 
     def _on_top(self, m: TopOfBook) -> None:
         if not self._waiting_quote:
@@ -77,7 +91,8 @@ class Retail(Agent):
             if self.position_lots == 0:
                 self._send(side, OrderType.MARKET, 0, int(self._size() * self.config.leverage))
                 hold_ns = -self.config.hold_minutes * 60e9 * math.log(1.0 - self._uniform())
-                self.ctx.timer(max(1, int(hold_ns)), _CLOSE)
+                self._positions_opened += 1
+                self.ctx.timer(max(1, int(hold_ns)), _Close(self._positions_opened))
             return
         if self._uniform() < self.config.market_fraction:
             self._send(side, OrderType.MARKET, 0, self._size())

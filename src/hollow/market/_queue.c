@@ -118,7 +118,26 @@ static Event eq_pop_raw(EventQueue *q) {
     return top;
 }
 
+/* GC support: the kernel's callbacks are bound methods of the kernel that owns this queue, and
+ * messages may reference anything; without traverse/clear such cycles would never be freed. */
+static int EventQueue_traverse(EventQueue *q, visitproc visit, void *arg) {
+    Py_VISIT(q->refill);
+    Py_VISIT(q->missing);
+    for (Py_ssize_t i = 0; i < q->size; i++) Py_VISIT(q->heap[i].msg);
+    return 0;
+}
+
+static int EventQueue_clear(EventQueue *q) {
+    Py_CLEAR(q->refill);
+    Py_CLEAR(q->missing);
+    Py_ssize_t n = q->size;
+    q->size = 0;
+    for (Py_ssize_t i = 0; i < n; i++) Py_DECREF(q->heap[i].msg);
+    return 0;
+}
+
 static void EventQueue_dealloc(EventQueue *q) {
+    PyObject_GC_UnTrack(q);
     for (Py_ssize_t i = 0; i < q->size; i++) Py_DECREF(q->heap[i].msg);
     PyMem_Free(q->heap);
     for (Py_ssize_t i = 0; i < q->nlinks; i++) PyMem_Free(q->links[i].delays);
@@ -230,15 +249,33 @@ static int link_refill(EventQueue *q, int32_t id) {
     Py_buffer view;
     if (PyObject_GetBuffer(res, &view, PyBUF_SIMPLE) < 0) { Py_DECREF(res); return -1; }
     Py_ssize_t n = view.len / (Py_ssize_t)sizeof(int64_t);
-    if (n <= 0) { PyBuffer_Release(&view); Py_DECREF(res); PyErr_SetString(PyExc_ValueError, "refill returned no delays"); return -1; }
-    Link *l = &q->links[id];
-    int64_t *buf = PyMem_Realloc(l->delays, (size_t)n * sizeof(int64_t));
-    if (!buf) { PyBuffer_Release(&view); Py_DECREF(res); PyErr_NoMemory(); return -1; }
-    memcpy(buf, view.buf, (size_t)n * sizeof(int64_t));
+    const int64_t *src = (const int64_t *)view.buf;
+    const char *problem = n <= 0 ? "refill returned no delays" : NULL;
+    for (Py_ssize_t i = 0; !problem && i < n; i++) {
+        int64_t d;
+        memcpy(&d, src + i, sizeof d);
+        if (d < 0) problem = "negative delay";
+    }
+    /* validated before the link's buffer is touched: an error leaves the link as it was */
+    int64_t *buf = problem ? NULL : PyMem_Realloc(q->links[id].delays, (size_t)n * sizeof(int64_t));
+    if (buf) {
+        memcpy(buf, view.buf, (size_t)n * sizeof(int64_t));
+        Link *l = &q->links[id];
+        l->delays = buf; l->len = n; l->idx = 0;
+    }
     PyBuffer_Release(&view); Py_DECREF(res);
-    for (Py_ssize_t i = 0; i < n; i++) if (buf[i] < 0) { PyErr_SetString(PyExc_ValueError, "negative delay"); return -1; }
-    l->delays = buf; l->len = n; l->idx = 0;
+    if (problem) { PyErr_SetString(PyExc_ValueError, problem); return -1; }
+    if (!buf) { PyErr_NoMemory(); return -1; }
     return 0;
+}
+
+/* reset_link(link_id): drop the delays drawn so far, so a re-timed link takes effect at once */
+static PyObject *EventQueue_reset_link(EventQueue *q, PyObject *arg) {
+    long id = PyLong_AsLong(arg);
+    if (PyErr_Occurred()) return NULL;
+    if (id < 0 || id >= q->nlinks) { PyErr_SetString(PyExc_IndexError, "no such link"); return NULL; }
+    q->links[id].len = q->links[id].idx = 0;
+    Py_RETURN_NONE;
 }
 
 /* send(sender, to, message): deliver after the link's next delay, never before the link's last arrival. */
@@ -246,7 +283,7 @@ static PyObject *EventQueue_send(EventQueue *q, PyObject *const *args, Py_ssize_
     if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "send(sender, to, message)"); return NULL; }
     Py_ssize_t sender = PyLong_AsSsize_t(args[0]), to = PyLong_AsSsize_t(args[1]);
     if (PyErr_Occurred()) return NULL;
-    int32_t id = (sender >= 0 && to >= 0) ? link_find(q, link_key(sender, to)) : -1;
+    int32_t id = (sender >= 0 && to >= 0 && sender <= 0x7fffffff && to <= 0x7fffffff) ? link_find(q, link_key(sender, to)) : -1;
     if (id < 0) {
         if (!q->missing) { PyErr_Format(PyExc_KeyError, "no link from %zd to %zd", sender, to); return NULL; }
         PyObject *r = PyObject_CallFunction(q->missing, "nn", sender, to);
@@ -291,6 +328,7 @@ static PyMethodDef EventQueue_methods[] = {
     {"run", (PyCFunction)(void (*)(void))EventQueue_run, METH_FASTCALL, "run(handlers, until_ns, max_events) -> processed"},
     {"next_time", (PyCFunction)EventQueue_next_time, METH_NOARGS, "time of the next event or None"},
     {"send", (PyCFunction)(void (*)(void))EventQueue_send, METH_FASTCALL, "send(sender, to, message)"},
+    {"reset_link", (PyCFunction)EventQueue_reset_link, METH_O, "reset_link(link_id): discard drawn delays"},
     {"add_link", (PyCFunction)(void (*)(void))EventQueue_add_link, METH_FASTCALL, "add_link(sender, to) -> link_id"},
     {"set_link_callbacks", (PyCFunction)(void (*)(void))EventQueue_set_link_callbacks, METH_FASTCALL, "set_link_callbacks(refill, missing)"},
     {NULL}
@@ -307,8 +345,10 @@ static PyTypeObject EventQueueType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "hollow.market._queue.EventQueue",
     .tp_basicsize = sizeof(EventQueue),
-    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Binary heap of events ordered by (time_ns, push sequence).",
+    .tp_traverse = (traverseproc)EventQueue_traverse,
+    .tp_clear = (inquiry)EventQueue_clear,
     .tp_new = EventQueue_new,
     .tp_dealloc = (destructor)EventQueue_dealloc,
     .tp_methods = EventQueue_methods,

@@ -261,7 +261,7 @@ def build(regime: CascadeRegime, seed: int) -> CascadeWorld:
     entry_us = regime.house.order_entry_us if ha.fast_order_entry else regime.standard_order_entry_us
     h = join(house, ids["house:exchange"], entry_us)
     kernel.connect(h, r, _latency(entry_us), _latency(regime.house.feed_us))
-    venue.set_trailing_volume(h, usd.to_minor(int(regime.house.trailing_volume_usd)))
+    venue.set_trailing_volume(h, usd.to_minor(regime.house.trailing_volume_usd))
     if ha.collateral_usd:
         custody.deposit(0, "house:exchange", usd.code, usd.to_minor(ha.collateral_usd))
     for code, units in ha.collateral_units.items():
@@ -272,12 +272,12 @@ def build(regime: CascadeRegime, seed: int) -> CascadeWorld:
     fees = regime.venue.fee_schedule()
     for i in range(arb.count):
         name = f"arbitrageur-{i}"
-        fee = fees.tier_for(usd.to_minor(int(arb.trailing_volume_usd))).taker_ppm
+        fee = fees.tier_for(usd.to_minor(arb.trailing_volume_usd)).taker_ppm
         agent = Arbitrageur(name, VENUE, REFERENCE, 0, arb, taker_fee_ppm=fee, hedge_cost_bps=ref.half_spread_bps)
         lid = journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, "arbitrageur")
         a = join(agent, lid, arb.order_entry_us)
         kernel.connect(a, r, _latency(arb.order_entry_us), _latency(arb.feed_us))
-        venue.set_trailing_volume(a, usd.to_minor(int(arb.trailing_volume_usd)))
+        venue.set_trailing_volume(a, usd.to_minor(arb.trailing_volume_usd))
         if regime.arbitrageur_collateral_usd:
             custody.deposit(0, lid, usd.code, usd.to_minor(regime.arbitrageur_collateral_usd))
 

@@ -136,6 +136,7 @@ class Kernel:
         self._names: dict[str, int] = {}
         self._addresses: list[str] = []
         self._delays: list[LinkDelays] = []  # by link id, as numbered by the queue
+        self._retimed = 0
         self._default_latency = default_latency
         self._queue.set_link_callbacks(self._refill, self._missing_link if default_latency else None)
         self._trace = hashlib.blake2b(digest_size=16) if trace else None
@@ -168,11 +169,13 @@ class Kernel:
 
     def _set_link(self, a: int, b: int, latency: Latency) -> int:
         link_id = self._queue.add_link(a, b)
-        delays = LinkDelays(latency, stream(self.seed, "link", self.name_of(a), self.name_of(b)))
         if link_id == len(self._delays):
-            self._delays.append(delays)
-        else:
-            self._delays[link_id] = delays
+            self._delays.append(LinkDelays(latency, stream(self.seed, "link", self.name_of(a), self.name_of(b))))
+        else:  # re-timed: a fresh stream (salted, so its draws do not repeat) from the next message on
+            self._retimed += 1
+            salt = f"retime-{self._retimed}"
+            self._delays[link_id] = LinkDelays(latency, stream(self.seed, "link", self.name_of(a), self.name_of(b), salt))
+            self._queue.reset_link(link_id)
         return link_id
 
     def _refill(self, link_id: int) -> bytes:

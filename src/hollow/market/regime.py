@@ -25,6 +25,7 @@ NonNegative = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 PositiveInt = Annotated[int, Field(gt=0)]
 Count = Annotated[int, Field(ge=0, le=10_000)]
+UsdAmount = Annotated[Decimal, Field(ge=0, decimal_places=6)]  # money: exact, to the micro-dollar
 
 
 class Strict(BaseModel):
@@ -110,9 +111,9 @@ class HouseConfig(Strict):
     order_entry_us: Positive = 200.0  # the record says the house was a few ms FASTER than others
     feed_us: Positive = 1_000.0
     policy: Literal["keep_quoting", "stop_loss"] = "keep_quoting"
-    stop_loss_usd: Positive = 50_000.0
+    stop_loss_usd: Annotated[Decimal, Field(gt=0, decimal_places=6)] = Decimal(50_000)
     stop_loss_window_s: Positive = 600.0
-    trailing_volume_usd: NonNegative = 1e9
+    trailing_volume_usd: UsdAmount = Decimal("1e9")
 
 
 class ArbitrageurConfig(Strict):
@@ -125,7 +126,7 @@ class ArbitrageurConfig(Strict):
     clip_lots: PositiveInt = 50
     max_position_lots: PositiveInt = 500
     hedge: bool = True
-    trailing_volume_usd: NonNegative = 1e8
+    trailing_volume_usd: UsdAmount = Decimal("1e8")
     heterogeneity: Annotated[float, Field(ge=0, le=3)] = 0.5  # lognormal sigma of each one's latency and threshold
 
 
@@ -141,7 +142,7 @@ class TradingFirmConfig(Strict):
     threshold_bps: NonNegative = 2.0
     clip_lots: PositiveInt = 20
     max_position_lots: PositiveInt = 300
-    trailing_volume_usd: NonNegative = 1e7
+    trailing_volume_usd: UsdAmount = Decimal("1e7")
     heterogeneity: Annotated[float, Field(ge=0, le=3)] = 0.5
 
 

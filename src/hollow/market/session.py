@@ -8,6 +8,7 @@ collected is exactly zero, or the run fails.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -88,10 +89,10 @@ def build(regime: Regime, seed: int) -> SessionWorld:
     world = SessionWorld(regime, seed, kernel, venue, reference, path)
     usd = asset(instrument.quote)
 
-    def join(agent: Agent, to_venue_us: float, from_venue_us: float, trailing_volume_usd: float) -> int:
+    def join(agent: Agent, to_venue_us: float, from_venue_us: float, trailing_volume_usd: Decimal) -> int:
         a = kernel.add(agent)
         kernel.connect(a, v, _latency(to_venue_us), _latency(from_venue_us))
-        venue.set_trailing_volume(a, usd.to_minor(int(trailing_volume_usd)))
+        venue.set_trailing_volume(a, usd.to_minor(trailing_volume_usd))
         world.agents.append(agent)
         return a
 
@@ -105,7 +106,7 @@ def build(regime: Regime, seed: int) -> SessionWorld:
         name = f"arbitrageur-{i}"
         k, threshold_k = _individual(seed, name, arb.heterogeneity)
         own = arb.model_copy(update={"threshold_bps": arb.threshold_bps * threshold_k})
-        fee = fees.tier_for(usd.to_minor(int(arb.trailing_volume_usd))).taker_ppm
+        fee = fees.tier_for(usd.to_minor(arb.trailing_volume_usd)).taker_ppm
         agent = Arbitrageur(name, VENUE, REFERENCE, 0, own, taker_fee_ppm=fee, hedge_cost_bps=ref_cfg.half_spread_bps)
         a = join(agent, arb.order_entry_us * k, arb.feed_us * k, arb.trailing_volume_usd)
         kernel.connect(a, r, _latency(arb.order_entry_us * k), _latency(arb.feed_us * k))
@@ -121,7 +122,7 @@ def build(regime: Regime, seed: int) -> SessionWorld:
             name = f"trading_firm-{i}"
             k, threshold_k = _individual(seed, name, firm.heterogeneity)
             own = firm.model_copy(update={"threshold_bps": firm.threshold_bps * threshold_k})
-            fee = fees.tier_for(usd.to_minor(int(firm.trailing_volume_usd))).taker_ppm
+            fee = fees.tier_for(usd.to_minor(firm.trailing_volume_usd)).taker_ppm
             a = join(TradingFirm(name, VENUE, 0, own, taker_fee_ppm=fee), firm.order_entry_us * k, firm.order_entry_us * k, firm.trailing_volume_usd)
             kernel.connect(s, a, Latency(fixed_ns=1_000))
             feed.add_firm(a)
@@ -131,7 +132,7 @@ def build(regime: Regime, seed: int) -> SessionWorld:
     chooser = stream(seed, "retail-leverage")
     for i in range(ret.count):
         leveraged = bool(chooser.random() < ret.leveraged_fraction)
-        join(Retail(f"retail-{i}", VENUE, 0, ret, leveraged=leveraged), ret.order_entry_ms * 1_000, ret.order_entry_ms * 1_000, 0)
+        join(Retail(f"retail-{i}", VENUE, 0, ret, leveraged=leveraged), ret.order_entry_ms * 1_000, ret.order_entry_ms * 1_000, Decimal(0))
     return world
 
 
@@ -208,6 +209,7 @@ def settle(world: SessionWorld, duration_ns: int) -> SessionResult:
         raise ReconciliationError(
             f"PnL {int(pnl.sum())} + fees {fees_collected} != 0 (fees by agent {int(fees.sum())}, net position {int(position.sum())})"
         )
+    _check_against_agents(world, position, cash, fees, f, h)
 
     rows = [i for i in range(n_addr) if classes[i] not in (MARKET_CLASS, "exchange")] + [market]
     row_names = names + ["market"]
@@ -243,6 +245,27 @@ def settle(world: SessionWorld, duration_ns: int) -> SessionResult:
     markouts = house_markouts(f, world.path, house, class_names, mult)
     summary = _summary(world, pnl, fees_collected, volume, classes, row_classes, f, house, duration_ns, markouts)
     return SessionResult(regime, world.seed, fills_table, hedges_table, pnl_table, markouts, summary)
+
+
+def _check_against_agents(world: SessionWorld, position, cash, fees, f, h) -> None:
+    """The logs, settled, must agree with each agent's own books built from the messages it received:
+    a fill booked to the wrong side, or an execution never sent, breaks this even though the logs
+    alone would still sum to zero."""
+    kernel = world.kernel
+    agent_addresses = {kernel.address_of(a.name) for a in world.agents}
+    counterparties = set(np.unique(np.concatenate([f["taker"], f["maker"], h["agent"]])).tolist())
+    if not counterparties <= agent_addresses:
+        raise ReconciliationError(f"fills or hedges booked to non-agents: {sorted(counterparties - agent_addresses)}")
+    for agent in world.agents:
+        a = kernel.address_of(agent.name)
+        if int(position[a]) != agent.settled_position_lots() or int(fees[a]) != agent.fees_paid_minor:
+            raise ReconciliationError(
+                f"{agent.name}: settled position {int(position[a])} and fees {int(fees[a])} vs its own books "
+                f"{agent.settled_position_lots()} and {agent.fees_paid_minor}"
+            )
+    house = kernel.address_of(world.house.name)
+    if int(cash[house]) - int(fees[house]) != world.house.cash_minor:
+        raise ReconciliationError(f"house cash {int(cash[house]) - int(fees[house])} vs its own books {world.house.cash_minor}")
 
 
 def house_markouts(f: dict[str, np.ndarray], path: PricePath, house: int, class_names: np.ndarray, mult: int) -> pa.Table:
