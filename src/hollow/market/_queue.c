@@ -305,6 +305,18 @@ static PyObject *EventQueue_send(EventQueue *q, PyObject *const *args, Py_ssize_
     Py_RETURN_NONE;
 }
 
+/* pending() -> [(t_ns, to, sender, message)] in no particular order: what is still in flight */
+static PyObject *EventQueue_pending(EventQueue *q, PyObject *unused) {
+    PyObject *out = PyList_New(q->size);
+    if (!out) return NULL;
+    for (Py_ssize_t i = 0; i < q->size; i++) {
+        PyObject *item = Py_BuildValue("(LnnO)", (long long)q->heap[i].t, q->heap[i].to, q->heap[i].sender, q->heap[i].msg);
+        if (!item) { Py_DECREF(out); return NULL; }
+        PyList_SET_ITEM(out, i, item);
+    }
+    return out;
+}
+
 static PyObject *EventQueue_next_time(EventQueue *q, PyObject *unused) {
     if (q->size == 0) Py_RETURN_NONE;
     return PyLong_FromLongLong(q->heap[0].t);
@@ -328,6 +340,7 @@ static PyMethodDef EventQueue_methods[] = {
     {"run", (PyCFunction)(void (*)(void))EventQueue_run, METH_FASTCALL, "run(handlers, until_ns, max_events) -> processed"},
     {"next_time", (PyCFunction)EventQueue_next_time, METH_NOARGS, "time of the next event or None"},
     {"send", (PyCFunction)(void (*)(void))EventQueue_send, METH_FASTCALL, "send(sender, to, message)"},
+    {"pending", (PyCFunction)EventQueue_pending, METH_NOARGS, "pending() -> [(t_ns, to, sender, message)]"},
     {"reset_link", (PyCFunction)EventQueue_reset_link, METH_O, "reset_link(link_id): discard drawn delays"},
     {"add_link", (PyCFunction)(void (*)(void))EventQueue_add_link, METH_FASTCALL, "add_link(sender, to) -> link_id"},
     {"set_link_callbacks", (PyCFunction)(void (*)(void))EventQueue_set_link_callbacks, METH_FASTCALL, "set_link_callbacks(refill, missing)"},

@@ -234,6 +234,10 @@ class Kernel:
     def pending(self) -> int:
         return len(self._queue)
 
+    def in_flight(self) -> list[tuple[int, int, int, Any]]:
+        """Events not yet delivered, as (time_ns, to, sender, message), sorted by time: for end-of-run checks."""
+        return sorted(self._queue.pending(), key=lambda e: e[0])
+
     def trace_digest(self) -> str:
         """Hash of every event processed so far (only with trace=True): equal digests, equal runs."""
         if self._trace is None:

@@ -23,6 +23,7 @@ from hollow.agents.house_maker import HouseMaker
 from hollow.agents.retail import Retail
 from hollow.agents.trading_firm import TradingFirm
 from hollow.market.kernel import Kernel, Latency, stream
+from hollow.market.messages import Execution, HedgeFill
 from hollow.market.reference import PricePath, ReferenceVenue, SignalFeed, jump_diffusion
 from hollow.market.regime import Regime
 from hollow.market.venue import InstrumentSpec, Venue
@@ -256,16 +257,31 @@ def _check_against_agents(world: SessionWorld, position, cash, fees, f, h) -> No
     counterparties = set(np.unique(np.concatenate([f["taker"], f["maker"], h["agent"]])).tolist())
     if not counterparties <= agent_addresses:
         raise ReconciliationError(f"fills or hedges booked to non-agents: {sorted(counterparties - agent_addresses)}")
+    # reports still on their way when the run stopped count as received
+    lots_in_flight: dict[int, int] = {}
+    fees_in_flight: dict[int, int] = {}
+    cash_in_flight: dict[int, int] = {}
+    mult = world.regime.instrument.instrument().minor_per_tick_lot
+    for _, to, _, m in kernel.in_flight():
+        if type(m) in (Execution, HedgeFill):
+            signed = m.qty_lots if m.side == 0 else -m.qty_lots
+            lots_in_flight[to] = lots_in_flight.get(to, 0) + signed
+        if type(m) is Execution:
+            fees_in_flight[to] = fees_in_flight.get(to, 0) + m.fee_minor
+            cash_in_flight[to] = cash_in_flight.get(to, 0) - signed * m.price_ticks * mult - m.fee_minor
     for agent in world.agents:
         a = kernel.address_of(agent.name)
-        if int(position[a]) != agent.settled_position_lots() or int(fees[a]) != agent.fees_paid_minor:
+        own_position = agent.settled_position_lots() + lots_in_flight.get(a, 0)
+        own_fees = agent.fees_paid_minor + fees_in_flight.get(a, 0)
+        if int(position[a]) != own_position or int(fees[a]) != own_fees:
             raise ReconciliationError(
                 f"{agent.name}: settled position {int(position[a])} and fees {int(fees[a])} vs its own books "
-                f"{agent.settled_position_lots()} and {agent.fees_paid_minor}"
+                f"(in-flight reports included) {own_position} and {own_fees}"
             )
     house = kernel.address_of(world.house.name)
-    if int(cash[house]) - int(fees[house]) != world.house.cash_minor:
-        raise ReconciliationError(f"house cash {int(cash[house]) - int(fees[house])} vs its own books {world.house.cash_minor}")
+    own_cash = world.house.cash_minor + cash_in_flight.get(house, 0)
+    if int(cash[house]) - int(fees[house]) != own_cash:
+        raise ReconciliationError(f"house cash {int(cash[house]) - int(fees[house])} vs its own books {own_cash}")
 
 
 def house_markouts(f: dict[str, np.ndarray], path: PricePath, house: int, class_names: np.ndarray, mult: int) -> pa.Table:
