@@ -162,6 +162,10 @@ class Kernel:
     def name_of(self, address: int) -> str:
         return self._addresses[address]
 
+    def names(self) -> list[str]:
+        """Every entity's name, indexed by address."""
+        return list(self._addresses)
+
     def connect(self, a: int, b: int, a_to_b: Latency, b_to_a: Latency | None = None) -> None:
         """Create (or re-time) the links a→b and b→a, each with its own jitter stream."""
         self._set_link(a, b, a_to_b)

@@ -168,8 +168,8 @@ def settle(world: SessionWorld, duration_ns: int) -> SessionResult:
     """Turn the logs into tables, mark everyone to the final reference price, and reconcile."""
     regime, kernel = world.regime, world.kernel
     mult = regime.instrument.instrument().minor_per_tick_lot
-    n_addr = len(kernel._addresses)
-    names = list(kernel._addresses)
+    names = kernel.names()
+    n_addr = len(names)
     classes = [MARKET_CLASS] * n_addr
     classes[kernel.address_of(VENUE)] = "exchange"
     for agent in world.agents:
