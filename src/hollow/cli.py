@@ -88,12 +88,17 @@ def _target(out_dir: Path | None, name: str, seed: int) -> Path:
     return out_dir or Path("runs") / f"{name}-{seed}"
 
 
+SeedOption = Annotated[Optional[int], typer.Option("--seed", help="Seed; default: the regime's own.")]
+OutDirOption = Annotated[Optional[Path], typer.Option("--out", help="Output folder; default runs/<regime>-<seed>.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar or summary; just the output folder.")]
+
+
 @app.command("session")
 def session(
     regime_file: Annotated[Path, typer.Argument(metavar="REGIME.toml", help="A market regime file (see scenarios/regimes/).")],
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed; default: the regime's own.")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Output folder; default runs/<regime>-<seed>.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table; just the output folder.")] = False,
+    seed: SeedOption = None,
+    out_dir: OutDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Run one market session: the house quoting on a stale view, faster firms picking it off."""
     from rich.table import Table
@@ -126,9 +131,9 @@ def session(
 @app.command("cascade")
 def cascade(
     regime_file: Annotated[Path, typer.Argument(metavar="REGIME.toml", help="A cascade regime file (see scenarios/regimes/luna_crash.toml).")],
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed; default: the regime's own.")] = None,
-    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Output folder; default runs/<regime>-<seed>.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or summary; just the output folder.")] = False,
+    seed: SeedOption = None,
+    out_dir: OutDirOption = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Run a liquidation cascade: leveraged longs, a crash, and the exchange's loss waterfall."""
     from hollow.market.cascade import load_cascade, run_cascade
