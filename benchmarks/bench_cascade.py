@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from hollow.market.cascade import CascadeRegime, run_cascade
+from hollow.sessions.cascade import CascadeRegime, run_cascade
 
 
 def peak_rss_mb() -> float:

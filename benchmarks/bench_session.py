@@ -11,8 +11,8 @@ import resource
 import time
 from pathlib import Path
 
-from hollow.market.regime import load_regime
-from hollow.market.session import run_session
+from hollow.sessions.regime import load_regime
+from hollow.sessions.session import run_session
 
 REGIME = Path(__file__).resolve().parents[1] / "scenarios" / "regimes" / "2021_sharks.toml"
 

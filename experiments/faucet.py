@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from hollow.market.regime import Regime, load_regime
-from hollow.market.sweep import regime_with, run_grid, spread
+from hollow.sessions.regime import Regime, load_regime
+from hollow.sessions.sweep import regime_with, run_grid, spread
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "regimes" / "2021_sharks.toml"

@@ -17,8 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from hollow.market.regime import load_regime
-from hollow.market.sweep import per_million, regime_with, run_grid, session_row, spread
+from hollow.sessions.regime import load_regime
+from hollow.sessions.sweep import (
+    per_million,
+    regime_with,
+    run_grid,
+    session_row,
+    spread,
+)
 
 BASE = Path(__file__).resolve().parents[1] / "scenarios" / "regimes" / "2021_sharks.toml"
 SEEDS = (1, 2, 3)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
+from functools import cache, partial
 from pathlib import Path
 from typing import Annotated, Callable, Optional, TypeVar
-
-from functools import cache, partial
 
 import typer
 from typer._click.exceptions import UsageError  # typer bundles its own click
@@ -103,8 +102,8 @@ def session(
     """Run one market session: the house quoting on a stale view, faster firms picking it off."""
     from rich.table import Table
 
-    from hollow.market.regime import load_regime
-    from hollow.market.session import run_session
+    from hollow.sessions.regime import load_regime
+    from hollow.sessions.session import run_session
 
     regime = load_regime(regime_file)
     seed = regime.seed if seed is None else seed
@@ -136,7 +135,7 @@ def cascade(
     quiet: QuietOption = False,
 ) -> None:
     """Run a liquidation cascade: leveraged longs, a crash, and the exchange's loss waterfall."""
-    from hollow.market.cascade import load_cascade, run_cascade
+    from hollow.sessions.cascade import load_cascade, run_cascade
 
     regime = load_cascade(regime_file)
     seed = regime.seed if seed is None else seed

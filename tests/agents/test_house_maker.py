@@ -7,8 +7,8 @@ from decimal import Decimal
 from hollow.agents.house_maker import HouseMaker
 from hollow.market.kernel import Kernel, Latency
 from hollow.market.messages import ReferencePrice
-from hollow.market.regime import HouseConfig
 from hollow.money import Instrument
+from hollow.sessions.regime import HouseConfig
 
 BTC = Instrument("BTC-PERP", "BTC", "USD", Decimal("0.5"), Decimal("0.0001"))
 

@@ -7,7 +7,13 @@ from fractions import Fraction
 import pytest
 
 from hollow.errors import LedgerError
-from hollow.ledger import BalanceSheet, Custody, Journal, WithdrawalReason, open_standard_accounts
+from hollow.ledger import (
+    BalanceSheet,
+    Custody,
+    Journal,
+    WithdrawalReason,
+    open_standard_accounts,
+)
 
 USD = 10**6  # USD minor units per dollar
 BTC = 10**8  # BTC minor units (satoshi) per bitcoin

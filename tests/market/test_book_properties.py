@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hollow.market.book import MAX_VALUE, Book, OrderType, Reject, SelfTradePrevention, Side
+from hollow.market.book import (
+    MAX_VALUE,
+    Book,
+    OrderType,
+    Reject,
+    SelfTradePrevention,
+    Side,
+)
 
 BUY, SELL = 0, 1
 LIMIT, IOC, MARKET, POST_ONLY = 0, 1, 2, 3

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from hollow.market.kernel import Kernel, Latency, stream
-from hollow.market.messages import HedgeFill, HedgeOrder, ReferencePrice, Subscribe
-from hollow.market.reference import NS_PER_SECOND, SECONDS_PER_YEAR, PricePath, ReferenceVenue, jump_diffusion
+from hollow.market.messages import HedgeFill, HedgeOrder, Subscribe
+from hollow.market.reference import (
+    NS_PER_SECOND,
+    SECONDS_PER_YEAR,
+    PricePath,
+    ReferenceVenue,
+    jump_diffusion,
+)
 
 
 class Listener:

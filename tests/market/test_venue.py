@@ -10,7 +10,15 @@ from hollow.market.book import OrderType, Reject, Side
 from hollow.market.fees import FeeSchedule, FeeTier
 from hollow.market.kernel import Context, Kernel, Latency
 from hollow.market.messages import (
-    CancelOrder, Execution, NewOrder, OrderClosed, OrderRejected, QuoteRequest, Subscribe, TopOfBook, TradeReport,
+    CancelOrder,
+    Execution,
+    NewOrder,
+    OrderClosed,
+    OrderRejected,
+    QuoteRequest,
+    Subscribe,
+    TopOfBook,
+    TradeReport,
 )
 from hollow.market.venue import InstrumentSpec, Venue
 from hollow.money import Instrument, fee_minor

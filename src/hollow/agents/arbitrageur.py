@@ -7,10 +7,35 @@ its hedging cost and a threshold. After a fill it flattens on the reference venu
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
 from hollow.agents.taker import StaleQuoteTaker
+from hollow.config import Count, NonNegative, Positive, PositiveInt, Strict, UsdAmount
 from hollow.market.book import Side
-from hollow.market.messages import Execution, HedgeFill, HedgeOrder, ReferencePrice, Subscribe
-from hollow.market.regime import ArbitrageurConfig
+from hollow.market.messages import (
+    Execution,
+    HedgeFill,
+    HedgeOrder,
+    ReferencePrice,
+    Subscribe,
+)
+
+
+class ArbitrageurConfig(Strict):
+    """Latency arbitrageurs: see the reference fast and take any house quote stale beyond fees."""
+
+    count: Count = 5
+    order_entry_us: Positive = 2_000.0
+    feed_us: Positive = 200.0
+    threshold_bps: NonNegative = 1.0
+    clip_lots: PositiveInt = 50
+    max_position_lots: PositiveInt = 500
+    hedge: bool = True
+    trailing_volume_usd: UsdAmount = Decimal("1e8")
+    heterogeneity: Annotated[float, Field(ge=0, le=3)] = 0.5  # lognormal sigma of each one's latency and threshold
 
 
 class Arbitrageur(StaleQuoteTaker):

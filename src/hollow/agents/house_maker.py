@@ -8,8 +8,13 @@ noise. Faster firms see the reference move first and take the quotes that are no
 from __future__ import annotations
 
 from collections import deque
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from hollow.agents.base import Agent, bps_of
+from hollow.config import NonNegative, Positive, PositiveInt, Strict, UsdAmount
 from hollow.market.book import OrderType, Reject, Side
 from hollow.market.messages import (
     CancelOrder,
@@ -22,11 +27,31 @@ from hollow.market.messages import (
     Subscribe,
     Wake,
 )
-from hollow.market.regime import HouseConfig
 from hollow.money import Instrument, asset
 
+MAX_QUOTE_LEVELS = 50  # per side; deeper ladders are not what a quoter of this kind ran
 _REQUOTE = Wake("requote")
 _NOISE_BLOCK = 4096
+
+class HouseConfig(Strict):
+    """The affiliated market maker: quotes a ladder around its own, stale view of fair value."""
+
+    levels: Annotated[int, Field(ge=1, le=MAX_QUOTE_LEVELS)] = 5
+    half_spread_bps: Positive = 2.0
+    level_spacing_bps: Positive = 1.0
+    size_lots: PositiveInt = 20
+    skew_bps_at_limit: NonNegative = 5.0  # shift of the whole ladder when inventory is at max_position_lots
+    max_position_lots: PositiveInt = 2_000
+    requote_interval_ms: Positive = 250.0
+    signal_staleness_ms: NonNegative = 1_000.0  # age of the fair-value view when it requotes
+    signal_noise_bps: NonNegative = 1.0
+    order_entry_us: Positive = 200.0  # the record says the house was a few ms FASTER than others
+    feed_us: Positive = 1_000.0
+    policy: Literal["keep_quoting", "stop_loss"] = "keep_quoting"
+    stop_loss_usd: Annotated[Decimal, Field(gt=0, decimal_places=6)] = Decimal(50_000)
+    stop_loss_window_s: Positive = 600.0
+    trailing_volume_usd: UsdAmount = Decimal("1e9")
+
 
 
 class HouseMaker(Agent):

@@ -8,12 +8,37 @@ order or a passive limit order that it cancels after a while. A leveraged trader
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
+
+from pydantic import Field, model_validator
 
 from hollow.agents.base import Agent, bps_of
+from hollow.config import Count, Fraction, NonNegative, Positive, PositiveInt, Strict
 from hollow.market.book import OrderType, Side
 from hollow.market.messages import CancelOrder, NewOrder, QuoteRequest, TopOfBook, Wake
-from hollow.market.regime import RetailConfig
+
+
+class RetailConfig(Strict):
+    """Noise traders: Poisson orders, random direction, heavy-tailed sizes, some leveraged and held."""
+
+    count: Count = 100
+    orders_per_hour: Positive = 6.0
+    market_fraction: Fraction = 0.6
+    min_lots: PositiveInt = 1
+    size_tail_alpha: Annotated[float, Field(gt=1, le=10)] = 1.5
+    max_lots: PositiveInt = 500
+    limit_offset_bps: NonNegative = 5.0
+    limit_lifetime_s: Positive = 120.0
+    leveraged_fraction: Fraction = 0.2
+    leverage: Annotated[float, Field(ge=1, le=125)] = 5.0
+    hold_minutes: Positive = 30.0
+    order_entry_ms: Positive = 50.0
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "RetailConfig":
+        if self.max_lots < self.min_lots:
+            raise ValueError("max_lots must be at least min_lots")
+        return self
 
 _ORDER = Wake("order")
 _RETRY_CLOSE_NS = 1_000_000_000  # a close that did not fill completely is tried again a second later

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from hollow.agents.base import Agent
 from hollow.market.book import OrderType, Side
-from hollow.market.messages import Execution, NewOrder, OrderClosed, OrderRejected, Subscribe, TopOfBook
+from hollow.market.messages import (
+    Execution,
+    NewOrder,
+    OrderClosed,
+    OrderRejected,
+    Subscribe,
+    TopOfBook,
+)
 
 
 class StaleQuoteTaker(Agent):

@@ -7,9 +7,38 @@ else but found FTX highly profitable". They hold inventory within limits and do 
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
 from hollow.agents.taker import StaleQuoteTaker
+from hollow.config import (
+    Count,
+    Fraction,
+    NonNegative,
+    Positive,
+    PositiveInt,
+    Strict,
+    UsdAmount,
+)
 from hollow.market.messages import Signal
-from hollow.market.regime import TradingFirmConfig
+
+
+class TradingFirmConfig(Strict):
+    """Mid-tier firms: a noisy, slower forecast of the reference; they win only against stale quotes."""
+
+    count: Count = 10
+    order_entry_us: Positive = 5_000.0
+    signal_interval_ms: Positive = 500.0
+    horizon_ms: Positive = 2_000.0
+    skill: Fraction = 0.5
+    noise_bps: NonNegative = 3.0
+    threshold_bps: NonNegative = 2.0
+    clip_lots: PositiveInt = 20
+    max_position_lots: PositiveInt = 300
+    trailing_volume_usd: UsdAmount = Decimal("1e7")
+    heterogeneity: Annotated[float, Field(ge=0, le=3)] = 0.5
 
 
 class TradingFirm(StaleQuoteTaker):

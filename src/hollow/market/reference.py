@@ -8,15 +8,21 @@ the house's quoter acts on a view that is seconds old.
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from hollow.market.kernel import Context
-from array import array
-
-from hollow.market.messages import HedgeFill, HedgeOrder, ReferencePrice, Signal, Subscribe, Wake
+from hollow.market.messages import (
+    HedgeFill,
+    HedgeOrder,
+    ReferencePrice,
+    Signal,
+    Subscribe,
+    Wake,
+)
 
 NS_PER_SECOND = 1_000_000_000
 SECONDS_PER_YEAR = 365 * 24 * 3600

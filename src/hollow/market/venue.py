@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 import numpy as np
 import pyarrow as pa
 
-from hollow.market.book import Book, OrderType, Reject, Side
+from hollow.market.book import Book, OrderType, Reject
 from hollow.market.fees import FeeSchedule
 from hollow.market.kernel import Context
 from hollow.market.messages import (

@@ -14,7 +14,7 @@ from hollow.ledger import BalanceSheet
 from hollow.ledger.custody import WithdrawalReason, WithdrawalStatus
 from hollow.market.book import Side
 from hollow.market.messages import NewOrder
-from tests.market.test_margin import USD1, World
+from tests.risk.test_margin import USD1, World
 
 
 def test_step1_and_2_orderly_cancels_orders_then_sells_a_slice_through_the_book() -> None:
@@ -143,7 +143,7 @@ def test_allow_negative_balance_lets_the_house_withdraw_customer_money() -> None
 
 
 def test_fast_order_entry_is_a_faster_link_in_the_cascade() -> None:
-    from hollow.market.cascade import CascadeRegime, build
+    from hollow.sessions.cascade import CascadeRegime, build
 
     def house_link_ns(fast: bool) -> int:
         regime = CascadeRegime.model_validate(

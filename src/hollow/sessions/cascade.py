@@ -22,37 +22,39 @@ from pydantic import Field, model_validator
 
 from hollow.agents.arbitrageur import Arbitrageur
 from hollow.agents.house_maker import HouseMaker
+from hollow.config import (
+    NonNegative,
+    Percent,
+    Positive,
+    PositiveInt,
+    Strict,
+    load_toml_model,
+)
+from hollow.config import to_ppm as _ppm
 from hollow.ledger import BalanceSheet, Custody, Journal, open_standard_accounts
 from hollow.ledger.journal import AccountKind
 from hollow.market.kernel import Context, Kernel, stream
-from hollow.market.liquidation import Backstop, Liquidator, MarginVenue, OrderlyParams, RiskEngine
-from hollow.market.margin import CollateralAsset, MarginEngine, MarginParams
 from hollow.market.reference import PricePath, ReferenceVenue, jump_diffusion
-from hollow.market.regime import (
+from hollow.market.venue import InstrumentSpec
+from hollow.money import PPM, asset
+from hollow.risk.liquidation import (
+    Backstop,
+    Liquidator,
+    MarginVenue,
+    OrderlyParams,
+    RiskEngine,
+)
+from hollow.risk.margin import CollateralAsset, MarginEngine, MarginParams
+from hollow.sessions.regime import (
     ArbitrageurConfig,
     HouseConfig,
     InstrumentConfig,
-    NonNegative,
-    Positive,
-    PositiveInt,
     ReferenceConfig,
-    Strict,
     VenueConfig,
-    load_toml_model,
 )
-from hollow.market.session import NS, REFERENCE, VENUE, _latency
-from hollow.market.venue import InstrumentSpec
-from hollow.money import PPM, asset
+from hollow.sessions.session import NS, REFERENCE, VENUE, _latency
 
 RISK = "risk"
-Percent = Annotated[Decimal, Field(gt=0, lt=100)]
-
-
-def _ppm(value: Decimal, what: str) -> int:
-    scaled = Decimal(value) * PPM
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{what} {value} is finer than one part per million")
-    return int(scaled)
 
 
 class CrashConfig(Strict):

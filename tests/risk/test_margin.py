@@ -13,12 +13,19 @@ from hollow.ledger import Custody, Journal, open_standard_accounts
 from hollow.ledger.journal import AccountKind
 from hollow.market.book import Reject, Side
 from hollow.market.fees import FeeSchedule, FeeTier
-from hollow.market.funding import PremiumTwap, allocate_funding
 from hollow.market.kernel import Kernel, Latency
-from hollow.market.liquidation import Backstop, Liquidator, MarginVenue
-from hollow.market.margin import CollateralAsset, MarginEngine, MarginParams, haircut_weight_ppm, isqrt_vec, micro_units
 from hollow.market.venue import InstrumentSpec
 from hollow.money import Instrument
+from hollow.risk.funding import PremiumTwap, allocate_funding
+from hollow.risk.liquidation import Backstop, Liquidator, MarginVenue
+from hollow.risk.margin import (
+    CollateralAsset,
+    MarginEngine,
+    MarginParams,
+    haircut_weight_ppm,
+    isqrt_vec,
+    micro_units,
+)
 
 USD1 = 1_000_000  # one dollar in minor units; with tick = lot = 1, one tick-lot is one dollar
 PERP = Instrument("X-PERP", "BTC", "USD", Decimal(1), Decimal(1), perpetual=True)
@@ -45,7 +52,7 @@ class World:
         self.liquidator = Liquidator(self.engine, self.venue, self.fund)
 
     def account(self, name: str, usd: int, **flags: bool) -> int:
-        from hollow.market.cascade import Holder
+        from hollow.sessions.cascade import Holder
 
         lid = self.journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, "retail", **flags)
         if usd:

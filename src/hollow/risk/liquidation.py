@@ -33,12 +33,18 @@ import numpy as np
 import pyarrow as pa
 
 from hollow.market.book import OrderType, Side
-from hollow.market.funding import PremiumTwap, allocate_funding
 from hollow.market.kernel import Context
-from hollow.market.margin import MarginEngine, median_mark
-from hollow.market.messages import NewOrder, OrderClosed, ReferencePrice, Subscribe, Wake
+from hollow.market.messages import (
+    NewOrder,
+    OrderClosed,
+    ReferencePrice,
+    Subscribe,
+    Wake,
+)
 from hollow.market.venue import _ID_BITS, Venue
 from hollow.money import PPM
+from hollow.risk.funding import PremiumTwap, allocate_funding
+from hollow.risk.margin import MarginEngine, median_mark
 
 LIQUIDATION_COLUMNS = ("ts_ns", "account", "class", "step", "qty_lots", "price_ticks", "amount_minor", "counterparty")
 _LIQUIDATOR_ORDER_IDS = 1 << 39  # above any id an agent gives its own orders

@@ -11,8 +11,8 @@ import statistics
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Hashable, Iterable
 
-from hollow.market.regime import Regime
-from hollow.market.session import run_session
+from hollow.sessions.regime import Regime
+from hollow.sessions.session import run_session
 
 RETAIL_CLASS = "retail"
 

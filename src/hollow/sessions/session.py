@@ -8,8 +8,8 @@ collected is exactly zero, or the run fails.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -24,10 +24,15 @@ from hollow.agents.retail import Retail
 from hollow.agents.trading_firm import TradingFirm
 from hollow.market.kernel import Kernel, Latency, stream
 from hollow.market.messages import Execution, HedgeFill
-from hollow.market.reference import PricePath, ReferenceVenue, SignalFeed, jump_diffusion
-from hollow.market.regime import Regime
+from hollow.market.reference import (
+    PricePath,
+    ReferenceVenue,
+    SignalFeed,
+    jump_diffusion,
+)
 from hollow.market.venue import InstrumentSpec, Venue
 from hollow.money import asset
+from hollow.sessions.regime import Regime
 
 NS = 1_000_000_000
 MARKOUT_HORIZONS_S = (1, 10, 60)

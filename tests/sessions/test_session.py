@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hollow.market.regime import Regime, load_regime
-from hollow.market.session import MARKOUT_HORIZONS_S, run_session
+from hollow.sessions.regime import Regime, load_regime
+from hollow.sessions.session import MARKOUT_HORIZONS_S, run_session
 
 REGIMES = sorted((Path(__file__).resolve().parents[2] / "scenarios" / "regimes").glob("*.toml"))
 SESSION_REGIMES = [p for p in REGIMES if p.stem != "luna_crash"]
@@ -121,7 +121,7 @@ def test_missing_regime_file_and_unknown_flag(tmp_path: Path) -> None:
 
 
 def test_reconciliation_catches_a_fill_booked_to_the_wrong_side() -> None:
-    from hollow.market.session import ReconciliationError, build, settle
+    from hollow.sessions.session import ReconciliationError, build, settle
 
     regime = short(load_regime(SESSION_REGIMES[-1]), 60)
     world = build(regime, 1)

@@ -1,0 +1,1 @@
+"""Risk: margin, funding and the liquidation waterfall (what an exchange does when an account fails)."""

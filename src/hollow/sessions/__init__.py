@@ -1,0 +1,1 @@
+"""Sessions: the one regime schema, the builder, the runner, and the day interface the world calls."""

@@ -1,0 +1,119 @@
+"""A market regime: one session's agents, latencies, staleness, fees and volatility (TOML + pydantic).
+
+Every field says its unit in its name. Unknown keys are rejected, so a typo never silently falls
+back to a default; `load_regime` turns any problem into one line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from hollow.agents.arbitrageur import ArbitrageurConfig
+from hollow.agents.house_maker import HouseConfig
+from hollow.agents.retail import RetailConfig
+from hollow.agents.trading_firm import TradingFirmConfig
+from hollow.config import NonNegative, Positive, Strict, load_toml_model
+from hollow.market.fees import FeeSchedule, FeeTier
+from hollow.money import Instrument, asset
+
+
+class InstrumentConfig(Strict):
+    symbol: str = "BTC-PERP"
+    base: str = "BTC"
+    quote: str = "USD"
+    tick_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.5")
+    lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.0001")
+    start_price: Annotated[Decimal, Field(gt=0)] = Decimal("10000")
+
+    @model_validator(mode="after")
+    def _exact(self) -> "InstrumentConfig":
+        for code in (self.base, self.quote):
+            asset(code)
+        self.instrument().minor_per_tick_lot  # raises with the reason if not a whole minor unit
+        return self
+
+    def instrument(self) -> Instrument:
+        return Instrument(self.symbol, self.base, self.quote, self.tick_size, self.lot_size, perpetual=True)
+
+    def start_ticks(self) -> int:
+        return self.instrument().price_to_ticks(self.start_price)
+
+
+class ReferenceConfig(Strict):
+    annual_volatility: Annotated[float, Field(ge=0, le=20)] = 0.8
+    update_interval_ms: Positive = 100.0
+    jumps_per_day: NonNegative = 0.0
+    jump_std: NonNegative = 0.0
+    drift_per_year: float = 0.0
+    half_spread_bps: NonNegative = 0.5  # what a hedge on the reference venue costs
+
+
+class FeeTierConfig(Strict):
+    min_volume_usd: Annotated[Decimal, Field(ge=0)]
+    maker_bps: Decimal
+    taker_bps: Decimal
+
+
+class VenueConfig(Strict):
+    band_bps: Annotated[int, Field(ge=0, le=10_000)] = 0
+    conflation_us: Annotated[int, Field(ge=0)] = 0
+    fee_tiers: list[FeeTierConfig] = Field(
+        default_factory=lambda: [
+            FeeTierConfig(min_volume_usd=Decimal(0), maker_bps=Decimal(2), taker_bps=Decimal(7)),
+            FeeTierConfig(min_volume_usd=Decimal(50_000_000), maker_bps=Decimal(0), taker_bps=Decimal(4)),
+        ]
+    )
+
+    def fee_schedule(self) -> FeeSchedule:
+        def ppm(bps: Decimal) -> int:
+            value = bps * 100
+            if value != value.to_integral_value():
+                raise ValueError(f"fee {bps} bps is finer than 0.01 bps")
+            return int(value)
+
+        return FeeSchedule(
+            tuple(FeeTier(asset("USD").to_minor(t.min_volume_usd), ppm(t.maker_bps), ppm(t.taker_bps)) for t in self.fee_tiers)
+        )
+
+    @model_validator(mode="after")
+    def _schedule(self) -> "VenueConfig":
+        self.fee_schedule()
+        return self
+
+
+
+
+
+
+class Regime(Strict):
+    name: str
+    description: str = ""
+    duration_s: Annotated[float, Field(gt=0, le=7 * 24 * 3600)]
+    seed: int = 0
+    instrument: InstrumentConfig = InstrumentConfig()
+    reference: ReferenceConfig = ReferenceConfig()
+    venue: VenueConfig = VenueConfig()
+    house: HouseConfig = HouseConfig()
+    arbitrageurs: ArbitrageurConfig = ArbitrageurConfig()
+    trading_firms: TradingFirmConfig = TradingFirmConfig()
+    retail: RetailConfig = RetailConfig()
+
+    @model_validator(mode="after")
+    def _ladder_inside_band(self) -> "Regime":
+        h = self.house
+        depth_bps = h.half_spread_bps + (h.levels - 1) * h.level_spacing_bps
+        if self.venue.band_bps and depth_bps >= self.venue.band_bps:
+            raise ValueError(
+                f"house ladder reaches {depth_bps:g} bps from fair value, beyond the venue band of "
+                f"{self.venue.band_bps} bps: its outer levels would be rejected (fewer levels or a wider band)"
+            )
+        return self
+
+
+def load_regime(path: Path | str) -> Regime:
+    """Read and validate a market regime file."""
+    return load_toml_model(path, Regime)
