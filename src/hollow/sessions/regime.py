@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 from pydantic import Field, model_validator
 
@@ -16,9 +16,17 @@ from hollow.agents.arbitrageur import ArbitrageurConfig
 from hollow.agents.house_maker import HouseConfig
 from hollow.agents.retail import RetailConfig
 from hollow.agents.trading_firm import TradingFirmConfig
-from hollow.config import NonNegative, Positive, Strict, load_toml_model
+from hollow.config import NonNegative, Positive, Strict, UsdAmount, load_toml_model
 from hollow.market.fees import FeeSchedule, FeeTier
 from hollow.money import Instrument, asset
+from hollow.sessions.risk_config import (
+    CollateralConfig,
+    CrashConfig,
+    HouseAccountConfig,
+    LongsConfig,
+    MarginConfig,
+    ShortsConfig,
+)
 
 
 class InstrumentConfig(Strict):
@@ -50,6 +58,7 @@ class ReferenceConfig(Strict):
     jump_std: NonNegative = 0.0
     drift_per_year: float = 0.0
     half_spread_bps: NonNegative = 0.5  # what a hedge on the reference venue costs
+    crash: Optional[CrashConfig] = None  # a log-linear fall on top of the diffusion
 
 
 class FeeTierConfig(Strict):
@@ -85,11 +94,19 @@ class VenueConfig(Strict):
         return self
 
 
+class AccountsConfig(Strict):
+    """What each trader has on its exchange account at the start (USD, from its own external source):
+    enough that a session without margin rules never leaves a loser unable to pay."""
 
-
+    arbitrageur_usd: UsdAmount = Decimal(5_000_000)
+    trading_firm_usd: UsdAmount = Decimal(1_000_000)
+    retail_usd: UsdAmount = Decimal(50_000)
 
 
 class Regime(Strict):
+    """One market session: the exchange, the reference venue, the agents, and (optionally) margin rules,
+    collateral, an insurance fund, seeded leveraged positions and a crash."""
+
     name: str
     description: str = ""
     duration_s: Annotated[float, Field(gt=0, le=7 * 24 * 3600)]
@@ -98,9 +115,17 @@ class Regime(Strict):
     reference: ReferenceConfig = ReferenceConfig()
     venue: VenueConfig = VenueConfig()
     house: HouseConfig = HouseConfig()
+    house_account: HouseAccountConfig = HouseAccountConfig()
     arbitrageurs: ArbitrageurConfig = ArbitrageurConfig()
     trading_firms: TradingFirmConfig = TradingFirmConfig()
     retail: RetailConfig = RetailConfig()
+    accounts: AccountsConfig = AccountsConfig()
+    standard_order_entry_us: Positive = 2_000.0  # the house's order entry without `fast_order_entry`
+    margin: Optional[MarginConfig] = None  # None: no pre-trade check, no risk process, settled at the end
+    collateral: list[CollateralConfig] = []
+    insurance_fund_usd: UsdAmount = Decimal(0)
+    longs: Optional[LongsConfig] = None
+    shorts: ShortsConfig = ShortsConfig()
 
     @model_validator(mode="after")
     def _ladder_inside_band(self) -> "Regime":
@@ -112,6 +137,31 @@ class Regime(Strict):
                 f"{self.venue.band_bps} bps: its outer levels would be rejected (fewer levels or a wider band)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _parts_fit(self) -> "Regime":
+        """Parts that only mean something together: one clear line when they are mixed wrongly."""
+        known = {c.asset for c in self.collateral}
+        missing = set(self.house_account.collateral_units) - known
+        if missing:
+            raise ValueError(f"house_account.collateral_units names {sorted(missing)}, not in [[collateral]]")
+        if len(known) != len(self.collateral):
+            raise ValueError("collateral: an asset is listed twice")
+        if self.instrument.quote in known:
+            raise ValueError(f"collateral: {self.instrument.quote} is the quote asset, it needs no weight")
+        ha = self.house_account
+        if ha.credit_limit_usd is not None and not ha.allow_negative_balance:
+            raise ValueError("house_account.credit_limit_usd needs house_account.allow_negative_balance = true")
+        if self.margin is None:
+            for what, present in (("longs", self.longs is not None), ("collateral", bool(self.collateral)),
+                                  ("reference.crash", self.reference.crash is not None and self.longs is not None)):
+                if present:
+                    raise ValueError(f"{what} needs a [margin] section (leveraged accounts are margined)")
+        return self
+
+    def house_order_entry_us(self) -> float:
+        """The house's link to the engine: its own fast line only with the `fast_order_entry` privilege."""
+        return self.house.order_entry_us if self.house_account.fast_order_entry else self.standard_order_entry_us
 
 
 def load_regime(path: Path | str) -> Regime:

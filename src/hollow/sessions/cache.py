@@ -1,0 +1,76 @@
+"""A disk cache of settled sessions, keyed by a hash of everything that determines them: the effective
+regime, the path's anchors, the seed and the code version (a hash of hollow's own source files).
+
+Entries are small JSON files written to a temporary name and renamed into place, so two runs (or two
+sweep workers) sharing the cache never see half an entry; the one that writes second just replaces an
+identical file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hollow
+
+
+@cache
+def code_version() -> str:
+    """sha256 of hollow's Python and C sources: a changed model is never served an old result."""
+    root = Path(hollow.__file__).parent
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".c") and "__pycache__" not in p.parts):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def session_key(inputs: dict[str, Any]) -> str:
+    """The cache key of a session: its canonical JSON inputs plus the code version."""
+    blob = json.dumps({"inputs": inputs, "code": code_version()}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class SessionCache:
+    """Settled-session digests on disk (one JSON file per key) with an in-memory layer in front."""
+
+    def __init__(self, directory: Path | str | None) -> None:
+        self.directory = None if directory is None else Path(directory)
+        self._memory: dict[str, dict] = {}
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> dict | None:
+        found = self._memory.get(key)
+        if found is None and self.directory is not None:
+            try:
+                found = json.loads((self.directory / f"{key}.json").read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                found = None
+            if found is not None:
+                self._memory[key] = found
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return found
+
+    def put(self, key: str, digest: dict) -> None:
+        self._memory[key] = digest
+        if self.directory is None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{key[:16]}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as out:
+                json.dump(digest, out, sort_keys=True, separators=(",", ":"))
+            os.replace(tmp, self.directory / f"{key}.json")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
