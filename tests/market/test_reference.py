@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,7 @@ from hollow.market.reference import (
     PricePath,
     ReferenceVenue,
     jump_diffusion,
+    total_volatility,
 )
 
 
@@ -72,6 +75,46 @@ def test_jump_diffusion_has_the_configured_volatility_and_is_seeded() -> None:
     assert np.array_equal(path.price_ticks, jump_diffusion(stream(1, "x"), **kwargs).price_ticks)
     jumpy = jump_diffusion(stream(1, "x"), **kwargs | {"annual_volatility": 0.0, "jumps_per_day": 5000, "jump_std": 0.002})
     assert np.abs(np.diff(np.log(jumpy.price_ticks.astype(float)))).max() > 0.002
+
+
+DAY_NS = 86_400 * NS_PER_SECOND
+
+
+@pytest.mark.parametrize("drift_per_year", [0.0, 3.0])
+def test_the_price_is_a_martingale_after_its_drift(drift_per_year: float) -> None:
+    """E[P_T / P_0] = exp(drift * T), jumps included: 4,000 one-day paths with large jumps, within
+    4 standard errors. Without the jumps' compensator the mean would be off by lambda (E[e^J] - 1) T,
+    which is asserted to be more than 4 standard errors, so this test can tell the difference."""
+    kwargs = dict(start_ticks=10**7, duration_ns=DAY_NS, annual_volatility=0.8, update_interval_ns=3600 * NS_PER_SECOND,
+                  jumps_per_day=20.0, jump_std=0.05, drift_per_year=drift_per_year)
+    rng = stream(7, "martingale")
+    ratios = []
+    for _ in range(4_000):
+        path = jump_diffusion(rng, **kwargs)
+        years = int(path.times_ns[-1]) / (NS_PER_SECOND * SECONDS_PER_YEAR)
+        ratios.append(int(path.price_ticks[-1]) / 10**7 * math.exp(-drift_per_year * years))
+    mean, se = float(np.mean(ratios)), float(np.std(ratios, ddof=1) / math.sqrt(len(ratios)))
+    uncompensated_bias = 20.0 * math.expm1(0.05**2 / 2)  # per day, and the paths are about a day long
+    assert uncompensated_bias > 4 * se
+    assert abs(mean - 1.0) < 4 * se, (mean, se)
+
+
+@pytest.mark.parametrize(("sigma", "jumps_per_day", "jump_std", "update_ms"), [(0.55, 1500, 0.001, 100), (1.5, 200, 0.002, 200)])
+def test_total_volatility_is_what_a_path_realises(sigma: float, jumps_per_day: float, jump_std: float, update_ms: int) -> None:
+    """The regimes' parameters (2019/2021: 0.55 plus 1,500 jumps of 10 bp a day; luna: 1.5 plus 200 of
+    20 bp) over one day: realised variance within 4 sd of sigma^2 + lambda jump_std^2, where the sd
+    is the Poisson-normal jumps' (3 lambda T jump_std^4), which dominates the estimator's noise."""
+    path = jump_diffusion(stream(3, "volatility"), start_ticks=2 * 10**8, duration_ns=DAY_NS, annual_volatility=sigma,
+                          update_interval_ns=update_ms * 1_000_000, jumps_per_day=jumps_per_day, jump_std=jump_std)
+    returns = np.diff(np.log(path.price_ticks.astype(float)))
+    years = int(path.times_ns[-1]) / (NS_PER_SECOND * SECONDS_PER_YEAR)
+    realised_variance = float(np.sum(returns**2)) / years
+    jumps = jumps_per_day * 365 * years
+    sd = math.sqrt(3 * jumps * jump_std**4 + 2 * len(returns) * (sigma**2 * years / len(returns)) ** 2) / years
+    expected = total_volatility(sigma, jumps_per_day, jump_std) ** 2
+    assert abs(realised_variance - expected) < 4 * sd, (math.sqrt(realised_variance), math.sqrt(expected))
+    assert total_volatility(0.55, 1500, 0.001) == pytest.approx(0.922, abs=0.001)  # what the 2021 comment says
+    assert total_volatility(0.8) == 0.8
 
 
 def test_bad_paths_are_refused() -> None:
