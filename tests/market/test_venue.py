@@ -16,6 +16,7 @@ from hollow.market.messages import (
     OrderClosed,
     OrderRejected,
     QuoteRequest,
+    ReplaceOrder,
     Subscribe,
     TopOfBook,
     TradeReport,
@@ -149,3 +150,24 @@ def test_several_instruments_have_independent_books() -> None:
     [fill] = b.of(Execution)
     assert (fill.instrument, fill.qty_lots) == (1, 5)
     assert venue.fills.to_numpy()["notional_minor"].tolist() == [30_000 * 5 * eth.minor_per_tick_lot]
+
+
+def test_a_replace_keeps_the_resting_orders_side_and_type() -> None:
+    """ReplaceOrder has no side or type field, so it cannot ask for a different one: a replaced sell
+    still sells, a replaced post-only still refuses to cross, the pre-trade check sees the resting side."""
+    assert ReplaceOrder._fields == ("instrument", "order_id", "price_ticks", "qty_lots")  # a new field needs a mismatch check
+    kernel, venue, v, [(a, alice), (b, bob), _] = market()
+    checked: list[tuple[int, int, int]] = []
+    venue.pre_trade_check = lambda agent, instrument, side, otype, price, qty: checked.append((agent, side, otype)) or 0
+    kernel.send(a, v, NewOrder(0, 1, Side.BUY, OrderType.LIMIT, 19_990, 10))
+    kernel.send(b, v, NewOrder(0, 1, Side.SELL, OrderType.POST_ONLY, 20_010, 4))
+    kernel.send(b, v, NewOrder(0, 2, Side.SELL, OrderType.LIMIT, 20_020, 3))
+    kernel.run()
+    kernel.send(b, v, ReplaceOrder(0, 1, 19_990, 4))  # a post-only sell moved onto the bid: refused
+    kernel.send(b, v, ReplaceOrder(0, 2, 19_990, 3))  # a limit sell moved onto the bid: it sells
+    kernel.run()
+    assert bob.of(OrderRejected) == [OrderRejected(0, 1, Reject.POST_ONLY_WOULD_CROSS)]
+    assert venue.books[0].order((b << 40) | 1)[1:] == (Side.SELL, 20_010, 4)
+    [fill] = bob.of(Execution)
+    assert (fill.order_id, fill.side, fill.price_ticks, fill.qty_lots, fill.is_maker) == (2, Side.SELL, 19_990, 3, False)
+    assert checked[-2:] == [(b, Side.SELL, OrderType.LIMIT), (b, Side.SELL, OrderType.LIMIT)]

@@ -161,6 +161,11 @@ class Venue:
         self._after(sender, m.instrument, m.order_id, code)
 
     def _replace(self, sender: int, m: ReplaceOrder) -> None:
+        """New price and size for a resting order. A ReplaceOrder carries no side or type (as FTX's
+        modify-order did not): both stay the resting order's own, kept by the engine, so a replace
+        cannot ask for a different side or type and there is no mismatch to refuse; changing either
+        takes a cancel and a new order. The pre-trade check gets the resting side and LIMIT: only
+        LIMIT and POST_ONLY orders rest, and the engine still refuses a post-only replace that crosses."""
         if not self._valid_instrument(sender, m.instrument, m.order_id):
             return
         code = self._own_order(sender, m.instrument, m.order_id)
