@@ -2,22 +2,47 @@
 
 Binary floats never enter balances, fills or fees. `Decimal` is used only at the edges
 (reading a scenario, printing a figure).
+
+Assets live in one registry: the built-ins below plus whatever a scenario registers at run time
+(its own tokens, locked tokens, venture stakes) with `register_asset`. A code, once registered,
+always means the same asset: a conflicting registration is refused, so a journal that looked an
+asset up can never see its minor unit change under it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 PPM = 1_000_000  # fee and weight rates are integers in parts per million
 
+MAX_DECIMALS = 18
+"""Most digits after the point: one whole unit (10**18 minor) must still fit the ledger's bound of
+2**62 minor units per balance."""
+
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9_.\-]{0,31}")
+
 
 @dataclass(frozen=True, slots=True)
 class Asset:
-    """An asset and its minor unit: `decimals` digits after the point (USD: 6, i.e. micro-dollars)."""
+    """An asset and its minor unit: `decimals` digits after the point (USD: 6, i.e. micro-dollars).
+    `liquid` is False for what cannot be sold at its mark in a run (locked tokens, venture stakes):
+    balance sheets leave such assets out of liquid custody by default."""
 
     code: str
     decimals: int
+    liquid: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.code, str) or not _CODE.fullmatch(self.code):
+            raise ValueError(
+                f"asset code must be 1-32 upper-case letters, digits, '_', '.' or '-', got {self.code!r}"
+            )
+        if type(self.decimals) is not int or not 0 <= self.decimals <= MAX_DECIMALS:
+            raise ValueError(f"asset {self.code}: decimals must be an int in [0, {MAX_DECIMALS}], got {self.decimals!r}")
+        if type(self.liquid) is not bool:
+            raise ValueError(f"asset {self.code}: liquid must be True or False, got {self.liquid!r}")
 
     @property
     def scale(self) -> int:
@@ -39,14 +64,40 @@ ASSETS: dict[str, Asset] = {
     a.code: a
     for a in (USD, Asset("BTC", 8), Asset("ETH", 8), Asset("SOL", 8), Asset("FTT", 8), Asset("LUNA", 8))
 }
+"""The registry, by code: read it freely, extend it only through `register_asset`."""
 
 
 def asset(code: str) -> Asset:
-    """Look up a known asset by code, with a clear error for an unknown one."""
-    try:
-        return ASSETS[code]
-    except KeyError:
-        raise ValueError(f"unknown asset {code!r}; known: {', '.join(ASSETS)}") from None
+    """Look up a registered asset by code, with a clear error for an unknown one."""
+    found = ASSETS.get(code) if isinstance(code, str) else None
+    if found is None:
+        raise ValueError(f"unknown asset {code!r}; known: {', '.join(ASSETS)}")
+    return found
+
+
+def register_asset(code: str, decimals: int, *, liquid: bool = True, exist_ok: bool = False) -> Asset:
+    """Register an asset at run time and return it; `asset(code)` finds it from then on.
+
+    Refused (ValueError, registry unchanged) for a malformed code, decimals outside [0, 18], a
+    non-bool `liquid`, or a code already registered: always if it conflicts (other decimals or
+    liquidity; built-ins included), and also when identical unless `exist_ok` (so a scenario that
+    runs twice in one process can register its assets again).
+    """
+    new = Asset(code, decimals, liquid)
+    if type(exist_ok) is not bool:
+        raise ValueError(f"register_asset({code!r}): exist_ok must be True or False, got {exist_ok!r}")
+    old = ASSETS.get(code)
+    if old is not None:
+        if old != new:
+            raise ValueError(
+                f"asset {code} is already registered with decimals={old.decimals}, liquid={old.liquid}; "
+                f"refusing decimals={decimals}, liquid={liquid} (a code always means one asset)"
+            )
+        if not exist_ok:
+            raise ValueError(f"asset {code} is already registered (pass exist_ok=True to accept an identical one)")
+        return old
+    ASSETS[code] = new
+    return new
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,15 @@
 """Deposits and withdrawals: the only way units enter or leave the exchange's custody.
 
 A deposit is two postings in one atomic batch: units arrive (`external:depositors -> custody`, or
-wherever the exchange routes them, e.g. `house:treasury` for FTX's fiat@ftx.com) and a claim is issued
-(`exchange:claims_issued -> account`). A withdrawal extinguishes the claim and pays units out of
-custody. Withdrawals are paid only from custody holdings of the asset; when custody cannot pay, the
+for the house's own money `external:house_owners -> custody`) and a claim is issued
+(`exchange:claims_issued -> account`). A deposit routed to the house (FTX's fiat@ftx.com) lands
+its units in `house:treasury` instead and books what the house now owes the exchange
+(`house:payable:exchange -> exchange:receivable:house`). A withdrawal extinguishes the claim and
+pays units out of custody, only from custody holdings of the asset; when custody cannot pay, the
 request waits in a FIFO queue per asset (no later request of that asset is paid before it). A
 venue-wide `halt()` refuses every withdrawal (invariant 7 of the reference: halt all, not some).
+
+Every bad call raises `LedgerError` and changes nothing (journal, queues, request ids).
 """
 
 from __future__ import annotations
@@ -15,10 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-import numpy as np
-
 from hollow.errors import LedgerError
-from hollow.ledger.journal import Account, AccountKind, Cause, Journal
+from hollow.ledger.accounts import Account, AccountKind, Cause
+from hollow.ledger.journal import Journal
+from hollow.ledger.standard_accounts import (
+    HOUSE_OWNERS,
+    HOUSE_PAYABLE,
+    HOUSE_RECEIVABLE,
+)
+from hollow.ledger.validation import INT64_MAX, MAX_BALANCE_MINOR, is_int, require_int
 
 MarginCheck = Callable[[int, str, int], bool]
 """`margin_ok(account_id, asset, amount_minor)`: True if the account may withdraw that amount."""
@@ -37,6 +46,7 @@ class WithdrawalReason(StrEnum):
     MARGIN = "margin"  # the margin hook said no
     INSUFFICIENT_CUSTODY = "insufficient_custody"  # queued: custody lacks the units now
     QUEUE_AHEAD = "queue_ahead"  # queued: earlier requests of this asset are waiting
+    LEDGER = "ledger"  # a queued request the journal refused when it came to be paid; dropped
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +81,8 @@ class PendingWithdrawal:
 class Custody:
     """Deposits into and withdrawals out of one custody account of a journal.
 
-    Opens `custody_account` (kind custody) and `depositor_account` (kind external) if missing.
+    Opens `custody_account` (kind custody), `depositor_account` and `house_owners_account` (kind
+    external) if missing.
     """
 
     def __init__(
@@ -80,10 +91,12 @@ class Custody:
         custody_account: str = "custody",
         depositor_account: str = "external:depositors",
         house_treasury_account: str = "house:treasury",
+        house_owners_account: str = HOUSE_OWNERS,
     ) -> None:
         self.journal = journal
         self.custody = self._ensure(custody_account, AccountKind.CUSTODY, "exchange")
         self.depositors = self._ensure(depositor_account, AccountKind.EXTERNAL, "depositor")
+        self.house_owners = self._ensure(house_owners_account, AccountKind.EXTERNAL, "house_owner")
         self._house_treasury_name = house_treasury_account
         self._queues: dict[str, deque[PendingWithdrawal]] = {}
         self._next_request = 0
@@ -100,8 +113,7 @@ class Custody:
     # ------------------------------------------------------------------ validation
 
     def _claim_account(self, account: int | str) -> Account:
-        acct_id = self.journal.account_id(account) if isinstance(account, str) else account
-        acct = self.journal.account(acct_id)
+        acct = self.journal.resolve(account)
         if not acct.claim:
             raise LedgerError(
                 f"custody: {acct.name!r} is not a claim account (kind {acct.kind}); deposits and "
@@ -109,13 +121,25 @@ class Custody:
             )
         return acct
 
-    def _validate(self, account: int | str, asset: str, amount_minor: int) -> Account:
+    def _validate(self, ts_ns: int, account: int | str, asset: str, amount_minor: int) -> Account:
+        require_int(ts_ns, "ts_ns", 0, INT64_MAX, "custody")
         acct = self._claim_account(account)
         self.journal.asset_index(asset)
-        is_int = type(amount_minor) is int or isinstance(amount_minor, np.integer)
-        if not is_int or int(amount_minor) <= 0:
-            raise LedgerError(f"custody: amount_minor must be a positive int, got {amount_minor!r}")
+        if not is_int(amount_minor) or not 0 < amount_minor <= MAX_BALANCE_MINOR:
+            raise LedgerError(f"custody: amount_minor must be a positive int up to 2**62, got {amount_minor!r}")
         return acct
+
+    def _holdings(self, account: int | str, what: str, kinds: tuple[AccountKind, ...]) -> int:
+        """An account that may receive or send units beside custody: on the holdings layer, of
+        one of `kinds`, and not custody itself."""
+        acct = self.journal.resolve(account)
+        if acct.claim or acct.id == self.journal.claims_issued or acct.kind not in kinds or acct.id == self.custody:
+            raise LedgerError(
+                f"custody: {what} {acct.name!r} must be a holdings account of kind "
+                f"{' or '.join(k.value for k in kinds)} other than custody (got kind {acct.kind}, "
+                f"{'claim' if acct.claim else 'holdings'})"
+            )
+        return acct.id
 
     # ------------------------------------------------------------------ deposits
 
@@ -127,20 +151,51 @@ class Custody:
         amount_minor: int,
         *,
         route_to: int | str | None = None,
+        source: int | str | None = None,
         ref: int = -1,
     ) -> range:
-        """Credit `account` with a claim for `amount_minor` of `asset`; the units go to custody, or
-        to `route_to` (e.g. `house:treasury`: the claim is issued but custody never sees the units).
-        Returns the two postings' seqs."""
-        acct = self._validate(account, asset, amount_minor)
-        dest = self.custody
-        if route_to is not None:
-            dest = self.journal.account_id(route_to) if isinstance(route_to, str) else route_to
-            self.journal.account(dest)
+        """Credit `account` with a claim for `amount_minor` of `asset`; returns the postings' seqs.
+
+        The units come from `source` (default: `external:house_owners` for a house account, the
+        depositors for everyone else) and go to custody, or to `route_to` (a house or external
+        holdings account: the claim is issued but custody never sees the units, and nothing
+        records a receivable; see `route_deposit_to_house` for the booked version).
+        """
+        acct = self._validate(ts_ns, account, asset, amount_minor)
+        dest = self.custody if route_to is None else self._holdings(route_to, "route_to", (AccountKind.HOUSE,))
+        if source is None:
+            src = self.house_owners if acct.kind is AccountKind.HOUSE else self.depositors
+        else:
+            src = self._holdings(source, "source", (AccountKind.EXTERNAL,))
         j = self.journal
         with j.transaction(ts_ns) as tx:
-            tx.post(self.depositors, dest, asset, amount_minor, Cause.DEPOSIT, acct.cls, ref)
+            tx.post(src, dest, asset, amount_minor, Cause.DEPOSIT, acct.cls, ref)
             tx.post(j.claims_issued, acct.id, asset, amount_minor, Cause.DEPOSIT, acct.cls, ref)
+        assert tx.seqs is not None
+        return tx.seqs
+
+    def route_deposit_to_house(
+        self, ts_ns: int, customer: int | str, asset: str, amount_minor: int, *, ref: int = -1
+    ) -> range:
+        """A customer deposit whose units the house receives (fiat@ftx.com): the customer's claim is
+        issued, the units land in `house:treasury`, and the house's debt for them is booked
+        (`house:payable:exchange -> exchange:receivable:house`). Returns the three postings' seqs.
+        Needs the accounts `open_standard_accounts` opens."""
+        acct = self._validate(ts_ns, customer, asset, amount_minor)
+        if acct.kind is not AccountKind.CUSTOMER:
+            raise LedgerError(f"custody: route_deposit_to_house is for customer accounts, not {acct.name!r}")
+        j = self.journal
+        missing = [n for n in (self._house_treasury_name, HOUSE_RECEIVABLE, HOUSE_PAYABLE) if not j.has_account(n)]
+        if missing:
+            raise LedgerError(f"custody: route_deposit_to_house needs {missing} (see open_standard_accounts)")
+        treasury = self._holdings(self._house_treasury_name, "house treasury", (AccountKind.HOUSE,))
+        with j.transaction(ts_ns) as tx:
+            tx.post(self.depositors, treasury, asset, amount_minor, Cause.DEPOSIT, acct.cls, ref)
+            tx.post(j.claims_issued, acct.id, asset, amount_minor, Cause.DEPOSIT, acct.cls, ref)
+            tx.post(
+                j.account_id(HOUSE_PAYABLE), j.account_id(HOUSE_RECEIVABLE), asset, amount_minor,
+                Cause.ROUTED_DEPOSIT, acct.cls, ref,
+            )  # fmt: skip
         assert tx.seqs is not None
         return tx.seqs
 
@@ -163,11 +218,12 @@ class Custody:
     def pending(self, asset: str | None = None) -> list[PendingWithdrawal]:
         """Queued requests in FIFO order (of one asset, or of all assets by request id)."""
         if asset is not None:
+            self.journal.asset_index(asset)
             return list(self._queues.get(asset, ()))
         return sorted((p for q in self._queues.values() for p in q), key=lambda p: p.request_id)
 
     def queued_amount(self, asset: str) -> int:
-        return sum(p.amount_minor for p in self._queues.get(asset, ()))
+        return sum(p.amount_minor for p in self.pending(asset))
 
     def _default_destination(self, acct: Account) -> int:
         if acct.kind is AccountKind.HOUSE and self.journal.has_account(self._house_treasury_name):
@@ -206,20 +262,22 @@ class Custody:
         (0, or minus its privileged credit), `margin_ok` agrees, nothing of this asset is queued and
         custody holds the units; queued (FIFO) if only custody is short; refused otherwise.
 
-        The units go to `destination`, by default `house:treasury` for a house account and
-        `external:depositors` for everyone else. Bad input raises `LedgerError`; nothing changes.
+        The units go to `destination` (a house or external holdings account), by default
+        `house:treasury` for a house account and `external:depositors` for everyone else. Bad
+        input raises `LedgerError`; nothing changes and no request id is used.
         """
-        acct = self._validate(account, asset, amount_minor)
+        acct = self._validate(ts_ns, account, asset, amount_minor)
         amount = int(amount_minor)
         if destination is None:
             dest = self._default_destination(acct)
         else:
-            dest = self.journal.account_id(destination) if isinstance(destination, str) else destination
-            self.journal.account(dest)
+            dest = self._holdings(destination, "destination", (AccountKind.HOUSE, AccountKind.EXTERNAL))
+        if margin_ok is not None and not callable(margin_ok):
+            raise LedgerError(f"custody: margin_ok must be callable or None, got {margin_ok!r}")
         request_id = self._next_request
-        self._next_request += 1
 
         def result(status: WithdrawalStatus, reason: WithdrawalReason, seqs: range | None = None) -> WithdrawalResult:
+            self._next_request = request_id + 1
             return WithdrawalResult(request_id, acct.id, asset, amount, status, reason, ts_ns, seqs)
 
         if self._halted:
@@ -229,19 +287,19 @@ class Custody:
             return result(WithdrawalStatus.REFUSED, reason)
         p = PendingWithdrawal(request_id, ts_ns, acct.id, asset, amount, dest, margin_ok)
         queue = self._queues.setdefault(asset, deque())
-        if queue:
+        if queue or self.custody_balance(asset) < amount:
             queue.append(p)
-            return result(WithdrawalStatus.QUEUED, WithdrawalReason.QUEUE_AHEAD)
-        if self.custody_balance(asset) < amount:
-            queue.append(p)
-            return result(WithdrawalStatus.QUEUED, WithdrawalReason.INSUFFICIENT_CUSTODY)
+            why = WithdrawalReason.QUEUE_AHEAD if len(queue) > 1 else WithdrawalReason.INSUFFICIENT_CUSTODY
+            return result(WithdrawalStatus.QUEUED, why)
         return result(WithdrawalStatus.PAID, WithdrawalReason.OK, self._pay(ts_ns, p, acct))
 
     def process_queue(self, ts_ns: int) -> list[WithdrawalResult]:
         """Pay queued requests in FIFO order per asset, as far as custody allows; stops at the first
         request of an asset that custody cannot pay (no overtaking). A queued request whose account
-        no longer has the balance, or whose margin hook now says no, is refused and dropped. Returns
-        the outcomes decided now; nothing happens while halted."""
+        no longer has the balance, whose margin hook now says no, or whose payment the journal
+        refuses (reason `LEDGER`) is refused and dropped, so no request can block its queue.
+        Returns the outcomes decided now; nothing happens while halted."""
+        require_int(ts_ns, "ts_ns", 0, INT64_MAX, "custody")
         if self._halted:
             return []
         out: list[WithdrawalResult] = []
@@ -250,34 +308,27 @@ class Custody:
                 p = queue[0]
                 acct = self.journal.account(p.account)
                 reason = self._refusal(acct, asset, p.amount_minor, p.margin_ok)
-                if reason is not None:
-                    queue.popleft()
-                    out.append(
-                        WithdrawalResult(
-                            p.request_id, p.account, asset, p.amount_minor, WithdrawalStatus.REFUSED, reason, ts_ns
-                        )
-                    )
-                    continue
-                if self.custody_balance(asset) < p.amount_minor:
-                    break
-                seqs = self._pay(ts_ns, p, acct)
+                seqs = None
+                if reason is None:
+                    if self.custody_balance(asset) < p.amount_minor:
+                        break
+                    try:
+                        seqs = self._pay(ts_ns, p, acct)
+                    except LedgerError:
+                        reason = WithdrawalReason.LEDGER
                 queue.popleft()
+                status = WithdrawalStatus.REFUSED if reason else WithdrawalStatus.PAID
                 out.append(
                     WithdrawalResult(
-                        p.request_id,
-                        p.account,
-                        asset,
-                        p.amount_minor,
-                        WithdrawalStatus.PAID,
-                        WithdrawalReason.OK,
-                        ts_ns,
-                        seqs,
+                        p.request_id, p.account, asset, p.amount_minor, status, reason or WithdrawalReason.OK, ts_ns, seqs
                     )
                 )
         return out
 
     def cancel(self, request_id: int) -> bool:
         """Drop a queued request; True if it was queued."""
+        if not is_int(request_id):
+            raise LedgerError(f"custody: request_id must be an int, got {request_id!r}")
         for queue in self._queues.values():
             for p in queue:
                 if p.request_id == request_id:
