@@ -194,3 +194,76 @@ def test_a_bad_delay_block_is_refused_and_the_link_still_works() -> None:
     kernel.send(s, t, "y")
     kernel.run()
     assert r.seen == [(7, s, "y")]
+
+
+class Routed:
+    """An entity that offers routes: the kernel calls the route of the message's type itself."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.ints: list[int] = []
+        self.strs: list[str] = []
+        self.table: dict[type, object] = {int: self.ints.append}
+
+    def attach(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def routes(self) -> dict[type, object]:
+        return self.table
+
+    def on_message(self, sender: int, message: object) -> None:
+        raise AssertionError("routed entities are not called through on_message")
+
+
+@pytest.mark.parametrize("trace", [False, True])
+def test_routes_dispatch_by_type_drop_other_types_and_see_later_additions(trace: bool) -> None:
+    kernel = Kernel(seed=1, trace=trace)
+    routed = Routed("routed")
+    r = kernel.add(routed)
+    for delay, message in ((1, 7), (2, "early"), (3, 2.5), (4, 8)):
+        kernel.timer(r, delay, message)
+    kernel.run(until_ns=2)
+    routed.table[str] = routed.strs.append  # added after `add`: used from the next event on
+    kernel.timer(r, 1, "late")
+    assert kernel.run() == 3  # a dropped message (2.5) still counts as an event
+    assert routed.ints == [7, 8] and routed.strs == ["late"]
+
+
+def test_an_entity_whose_routes_are_none_gets_on_message() -> None:
+    class Plain(Recorder):
+        def routes(self) -> None:
+            return None
+
+    kernel = Kernel(seed=1)
+    plain = Plain("plain")
+    p = kernel.add(plain)
+    kernel.timer(p, 5, "x")
+    kernel.run()
+    assert plain.seen == [(5, p, "x")]
+
+
+def test_broadcast_is_one_send_per_address_in_order() -> None:
+    """Same arrival times, same jitter draws, same tie order as a loop of sends."""
+
+    def arrivals(broadcast: bool) -> list[tuple[int, str, object]]:
+        kernel = Kernel(seed=3)
+        src = Recorder("src")
+        s = kernel.add(src)
+        sinks = [Recorder(f"sink{i}") for i in range(4)]
+        tos = [kernel.add(x) for x in sinks]
+        for to in tos:
+            kernel.connect(s, to, Latency(fixed_ns=100, jitter_mean_ns=50))
+        for k in range(30):
+            if broadcast:
+                src.ctx.broadcast(tos, k)
+            else:
+                for to in tos:
+                    src.ctx.send(to, k)
+        kernel.run()
+        return sorted((t, x.name, m) for x in sinks for t, _, m in x.seen)
+
+    assert arrivals(True) == arrivals(False)
+    kernel = Kernel(seed=1)
+    a = kernel.add(Recorder("a"))
+    with pytest.raises(KeyError):
+        kernel._queue.send_many(a, [a], "no link")

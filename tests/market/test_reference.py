@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from hollow.market.kernel import Kernel, Latency, stream
-from hollow.market.messages import HedgeFill, HedgeOrder, Subscribe
+from hollow.market.messages import HedgeFill, HedgeOrder, Signal, Subscribe
 from hollow.market.reference import (
     NS_PER_SECOND,
     SECONDS_PER_YEAR,
     PricePath,
     ReferenceVenue,
+    SignalFeed,
     jump_diffusion,
     total_volatility,
 )
@@ -124,3 +125,33 @@ def test_bad_paths_are_refused() -> None:
         PricePath(np.array([0], dtype=np.int64), np.array([0], dtype=np.int64))
     with pytest.raises(ValueError):
         jump_diffusion(stream(1), start_ticks=0, duration_ns=1, annual_volatility=0.1, update_interval_ns=1)
+
+
+def test_signal_feed_forecasts_are_the_formula_applied_signal_by_signal() -> None:
+    """Over more than one precomputed window (256 intervals), each firm gets, at each of its times,
+    max(1, present + round(skill (future - present) + z present noise / 1e4)), z drawn one per signal
+    in time order from the feed's stream: what a per-signal computation would give."""
+    path = jump_diffusion(stream(2, "p"), start_ticks=80_000, duration_ns=5 * NS_PER_SECOND, annual_volatility=3.0,
+                          update_interval_ns=5_000_000, jumps_per_day=50_000, jump_std=0.001)
+    interval, horizon, skill, noise_bps = 10_000_000, 40_000_000, 0.6, 2.0
+    kernel = Kernel(seed=9)
+    feed = SignalFeed("signals", 0, path, interval_ns=interval, horizon_ns=horizon, skill=skill, noise_bps=noise_bps)
+    f = kernel.add(feed)
+    firms = [Listener(f"firm{i}") for i in range(3)]
+    for firm in firms:
+        a = kernel.add(firm)
+        kernel.connect(f, a, Latency(fixed_ns=1_000))
+        feed.add_firm(a)
+    feed.start()
+    kernel.run(until_ns=3 * NS_PER_SECOND)
+    z = stream(9, "agent", "signals")
+    expected: list[tuple[int, int, int]] = []
+    for k in range(300):
+        for i in range(3):
+            t = k * interval + interval * i // 3
+            present, future = int(path.at(t)), int(path.at(t + horizon))
+            noise = z.standard_normal() * present * noise_bps / 10_000
+            expected.append((t + 1_000, i, max(1, present + int(round(skill * (future - present) + noise)))))
+    got = sorted((t, i, m.forecast_ticks) for i, firm in enumerate(firms) for t, m in firm.seen if type(m) is Signal)
+    assert got == sorted(e for e in expected if e[0] <= 3 * NS_PER_SECOND)
+    assert len(got) > 3 * 256

@@ -53,7 +53,7 @@ class Arbitrageur(StaleQuoteTaker):
         self.hedge = config.hedge
         self.reference_name = reference
         self.hedged_lots = 0  # position held on the reference venue
-        self.handle(ReferencePrice, lambda m: self.set_fair(m.price_ticks))
+        self.handle(ReferencePrice, self._on_reference)
         self.handle(HedgeFill, self._on_hedge_fill)
 
     def start(self) -> None:
@@ -71,6 +71,9 @@ class Arbitrageur(StaleQuoteTaker):
         if self.hedge:
             self.ctx.send(self.reference, HedgeOrder(self.instrument, 1 - m.side, m.qty_lots))
         super().on_execution(m)
+
+    def _on_reference(self, m: ReferencePrice) -> None:
+        self.set_fair(m.price_ticks)
 
     def _on_hedge_fill(self, m: HedgeFill) -> None:
         self.hedged_lots += m.qty_lots if m.side == Side.BUY else -m.qty_lots

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from hollow.market.kernel import Context
-from hollow.market.messages import Execution, Wake
+from hollow.market.messages import Execution
 
-_START = Wake("start")
+
+class _Start(NamedTuple):
+    """An agent's first timer, at time 0 of the run: its own type, so it is routed like any message."""
+
+
+_START = _Start()
 
 
 class Agent:
@@ -25,7 +30,7 @@ class Agent:
         self.position_lots = 0
         self.fees_paid_minor = 0  # from its own executions: the session checks the venue's log against it
         self._next_order_id = 0
-        self._handlers: dict[type, Callable[[Any], None]] = {Execution: self._on_execution}
+        self._handlers: dict[type, Callable[[Any], None]] = {Execution: self._on_execution, _Start: self._on_start}
         self.ctx: Context
 
     def attach(self, ctx: Context) -> None:
@@ -36,13 +41,18 @@ class Agent:
     def start(self) -> None:
         """Called at time 0 of the run: subscribe, set the first timers."""
 
+    def _on_start(self, m: _Start) -> None:
+        self.start()
+
     def handle(self, message_type: type, handler: Callable[[Any], None]) -> None:
         self._handlers[message_type] = handler
 
+    def routes(self) -> dict[type, Callable[[Any], None]] | None:
+        """The kernel dispatches on the message type itself (see `Entity`), unless a subclass
+        overrides `on_message`."""
+        return self._handlers if type(self).on_message is Agent.on_message else None
+
     def on_message(self, sender: int, message: Any) -> None:
-        if message is _START:
-            self.start()
-            return
         handler = self._handlers.get(type(message))
         if handler is not None:
             handler(message)

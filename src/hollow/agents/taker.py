@@ -16,7 +16,13 @@ from hollow.market.messages import (
 )
 
 
+_NEVER = 1 << 62  # a bound no price reaches: nothing is taken before a fair price is known
+
+
 class StaleQuoteTaker(Agent):
+    """The bounds fair - edge and fair + edge are computed once per fair price, not per book update:
+    a taker sees every top-of-book change, the hottest path of a session."""
+
     def __init__(self, name: str, venue: str, instrument: int, *, edge_ppm: int, clip_lots: int, max_position_lots: int) -> None:
         super().__init__(name, venue, instrument)
         self.edge_ppm = edge_ppm  # fee + threshold (+ hedge cost), in ppm of the fair price
@@ -26,6 +32,8 @@ class StaleQuoteTaker(Agent):
         self.top: TopOfBook | None = None
         self.in_flight = False
         self.orders_sent = 0
+        self._buy_below = 0  # take an ask below fair - edge, at fair - edge - 1
+        self._sell_above = _NEVER  # take a bid above fair + edge, at fair + edge + 1
         self.handle(TopOfBook, self._on_top)
         self.handle(OrderClosed, self._on_done)
         self.handle(OrderRejected, self._on_done)
@@ -39,22 +47,22 @@ class StaleQuoteTaker(Agent):
 
     def set_fair(self, fair_ticks: int) -> None:
         self.fair = fair_ticks
-        self._look()
+        edge = fair_ticks * self.edge_ppm // 1_000_000
+        self._buy_below = fair_ticks - edge
+        self._sell_above = fair_ticks + edge
+        if self.top is not None:
+            self._on_top(self.top)
 
     def _on_top(self, m: TopOfBook) -> None:
+        """Remember the book; take what is through the bounds (one order in flight at a time)."""
         self.top = m
-        self._look()
-
-    def _look(self) -> None:
-        top, fair = self.top, self.fair
-        if self.in_flight or top is None or fair is None:
+        if self.in_flight:
             return
-        edge = fair * self.edge_ppm // 1_000_000
-        exposure = self.exposure_lots()
-        if top.ask_ticks is not None and top.ask_ticks + edge < fair:
-            self._take(Side.BUY, fair - edge - 1, min(self.clip_lots, self.max_position_lots - exposure))
-        elif top.bid_ticks is not None and top.bid_ticks - edge > fair:
-            self._take(Side.SELL, fair + edge + 1, min(self.clip_lots, self.max_position_lots + exposure))
+        ask, bid = m.ask_ticks, m.bid_ticks
+        if ask is not None and ask < self._buy_below:
+            self._take(Side.BUY, self._buy_below - 1, min(self.clip_lots, self.max_position_lots - self.exposure_lots()))
+        elif bid is not None and bid > self._sell_above:
+            self._take(Side.SELL, self._sell_above + 1, min(self.clip_lots, self.max_position_lots + self.exposure_lots()))
 
     def _take(self, side: int, price: int, qty: int) -> None:
         if qty <= 0:

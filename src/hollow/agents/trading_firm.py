@@ -50,4 +50,7 @@ class TradingFirm(StaleQuoteTaker):
             edge_ppm=taker_fee_ppm + int(config.threshold_bps * 100),
             clip_lots=config.clip_lots, max_position_lots=config.max_position_lots,
         )
-        self.handle(Signal, lambda m: self.set_fair(m.forecast_ticks))
+        self.handle(Signal, self._on_signal)
+
+    def _on_signal(self, m: Signal) -> None:
+        self.set_fair(m.forecast_ticks)

@@ -177,7 +177,8 @@ static PyObject *EventQueue_pop(EventQueue *q, PyObject *unused) {
     return r; /* N steals the queue's reference to msg */
 }
 
-/* run(handlers, until_ns, max_events) -> processed. Stops before the first event after until_ns. */
+/* run(handlers, until_ns, max_events) -> processed. Stops before the first event after until_ns.
+ * handlers[address] is either handler(sender, message) or a dict {message type: route(message)}. */
 static PyObject *EventQueue_run(EventQueue *q, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3 || !PyList_Check(args[0])) {
         PyErr_SetString(PyExc_TypeError, "run(handlers: list, until_ns, max_events)");
@@ -196,11 +197,26 @@ static PyObject *EventQueue_run(EventQueue *q, PyObject *const *args, Py_ssize_t
             PyErr_Format(PyExc_IndexError, "event for unknown address %zd", ev.to);
             return NULL;
         }
-        PyObject *sender = PyLong_FromSsize_t(ev.sender);
-        if (!sender) { Py_DECREF(ev.msg); return NULL; }
-        PyObject *call_args[2] = {sender, ev.msg};
-        PyObject *res = PyObject_Vectorcall(PyList_GET_ITEM(handlers, ev.to), call_args, 2, NULL);
-        Py_DECREF(sender);
+        PyObject *handler = PyList_GET_ITEM(handlers, ev.to), *res;
+        if (PyDict_CheckExact(handler)) { /* routes: {message type: route(message)}; other types are ignored */
+            PyObject *route = PyDict_GetItemWithError(handler, (PyObject *)Py_TYPE(ev.msg));
+            if (!route) {
+                Py_DECREF(ev.msg);
+                if (PyErr_Occurred()) return NULL;
+                done++;
+                continue;
+            }
+            Py_INCREF(route); /* the route may replace itself in the dict while it runs */
+            PyObject *call_args[2] = {NULL, ev.msg}; /* slot 0 free: a bound method prepends self there */
+            res = PyObject_Vectorcall(route, call_args + 1, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+            Py_DECREF(route);
+        } else {
+            PyObject *sender = PyLong_FromSsize_t(ev.sender);
+            if (!sender) { Py_DECREF(ev.msg); return NULL; }
+            PyObject *call_args[3] = {NULL, sender, ev.msg};
+            res = PyObject_Vectorcall(handler, call_args + 1, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+            Py_DECREF(sender);
+        }
         Py_DECREF(ev.msg);
         done++;
         if (!res) return NULL;
@@ -278,30 +294,61 @@ static PyObject *EventQueue_reset_link(EventQueue *q, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
-/* send(sender, to, message): deliver after the link's next delay, never before the link's last arrival. */
-static PyObject *EventQueue_send(EventQueue *q, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "send(sender, to, message)"); return NULL; }
-    Py_ssize_t sender = PyLong_AsSsize_t(args[0]), to = PyLong_AsSsize_t(args[1]);
-    if (PyErr_Occurred()) return NULL;
+/* Deliver `msg` from sender to `to` after the link's next delay, never before the link's last arrival. */
+static int eq_send_one(EventQueue *q, Py_ssize_t sender, Py_ssize_t to, PyObject *msg) {
     int32_t id = (sender >= 0 && to >= 0 && sender <= 0x7fffffff && to <= 0x7fffffff) ? link_find(q, link_key(sender, to)) : -1;
     if (id < 0) {
-        if (!q->missing) { PyErr_Format(PyExc_KeyError, "no link from %zd to %zd", sender, to); return NULL; }
+        if (!q->missing) { PyErr_Format(PyExc_KeyError, "no link from %zd to %zd", sender, to); return -1; }
         PyObject *r = PyObject_CallFunction(q->missing, "nn", sender, to);
-        if (!r) return NULL;
+        if (!r) return -1;
         id = (int32_t)PyLong_AsLong(r);
         Py_DECREF(r);
-        if (PyErr_Occurred()) return NULL;
-        if (id < 0 || id >= q->nlinks) { PyErr_SetString(PyExc_ValueError, "missing() returned a bad link id"); return NULL; }
+        if (PyErr_Occurred()) return -1;
+        if (id < 0 || id >= q->nlinks) { PyErr_SetString(PyExc_ValueError, "missing() returned a bad link id"); return -1; }
     }
     Link *l = &q->links[id];
     if (l->idx >= l->len) {
-        if (link_refill(q, id) < 0) return NULL;
+        if (link_refill(q, id) < 0) return -1;
         l = &q->links[id];
     }
     int64_t arrival = q->now + l->delays[l->idx++];
     if (arrival < l->last_arrival) arrival = l->last_arrival;
     l->last_arrival = arrival;
-    if (eq_push_raw(q, arrival, to, sender, args[2]) < 0) return NULL;
+    return eq_push_raw(q, arrival, to, sender, msg);
+}
+
+/* send(sender, to, message) */
+static PyObject *EventQueue_send(EventQueue *q, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "send(sender, to, message)"); return NULL; }
+    Py_ssize_t sender = PyLong_AsSsize_t(args[0]), to = PyLong_AsSsize_t(args[1]);
+    if (PyErr_Occurred()) return NULL;
+    if (eq_send_one(q, sender, to, args[2]) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* send_many(sender, tos: list, message): the same as send() to each address of `tos` in order (one
+ * message object, one delay draw per link), without a Python call per recipient: market data fan-out. */
+static PyObject *EventQueue_send_many(EventQueue *q, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_Check(args[1])) { PyErr_SetString(PyExc_TypeError, "send_many(sender, tos: list, message)"); return NULL; }
+    Py_ssize_t sender = PyLong_AsSsize_t(args[0]);
+    if (PyErr_Occurred()) return NULL;
+    PyObject *tos = args[1];
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(tos); i++) {
+        Py_ssize_t to = PyLong_AsSsize_t(PyList_GET_ITEM(tos, i));
+        if (to == -1 && PyErr_Occurred()) return NULL;
+        if (eq_send_one(q, sender, to, args[2]) < 0) return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* timer(owner, delay_ns, message): wake `owner` after delay_ns (sender = owner) */
+static PyObject *EventQueue_timer(EventQueue *q, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "timer(owner, delay_ns, message)"); return NULL; }
+    Py_ssize_t owner = PyLong_AsSsize_t(args[0]);
+    int64_t delay = PyLong_AsLongLong(args[1]);
+    if (PyErr_Occurred()) return NULL;
+    if (delay < 0) { PyErr_SetString(PyExc_ValueError, "a timer cannot fire in the past"); return NULL; }
+    if (eq_push_raw(q, q->now + delay, owner, owner, args[2]) < 0) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -340,6 +387,8 @@ static PyMethodDef EventQueue_methods[] = {
     {"run", (PyCFunction)(void (*)(void))EventQueue_run, METH_FASTCALL, "run(handlers, until_ns, max_events) -> processed"},
     {"next_time", (PyCFunction)EventQueue_next_time, METH_NOARGS, "time of the next event or None"},
     {"send", (PyCFunction)(void (*)(void))EventQueue_send, METH_FASTCALL, "send(sender, to, message)"},
+    {"send_many", (PyCFunction)(void (*)(void))EventQueue_send_many, METH_FASTCALL, "send_many(sender, tos: list, message)"},
+    {"timer", (PyCFunction)(void (*)(void))EventQueue_timer, METH_FASTCALL, "timer(owner, delay_ns, message)"},
     {"pending", (PyCFunction)EventQueue_pending, METH_NOARGS, "pending() -> [(t_ns, to, sender, message)]"},
     {"reset_link", (PyCFunction)EventQueue_reset_link, METH_O, "reset_link(link_id): discard drawn delays"},
     {"add_link", (PyCFunction)(void (*)(void))EventQueue_add_link, METH_FASTCALL, "add_link(sender, to) -> link_id"},

@@ -21,8 +21,16 @@ Handler = Callable[[int, Any], None]  # (sender address, message)
 _BLOCK = 1024  # jitter draws are made in blocks: one numpy call per 1024 messages
 
 
+Route = Callable[[Any], None]  # (message): a handler for one message type
+
+
 class Entity(Protocol):
-    """Anything attached to the kernel: it gets an address and a context, and receives messages."""
+    """Anything attached to the kernel: it gets an address and a context, and receives messages.
+
+    An entity may also offer `routes() -> dict[type, Route] | None`: the kernel then calls
+    `routes[type(message)](message)` itself (in C, no Python frame in between) and drops messages of
+    other types; the dict is read at each event, so routes added later count. `None`: `on_message`.
+    """
 
     name: str
 
@@ -105,7 +113,7 @@ def stream(seed: int, *names: str) -> np.random.Generator:
 class Context:
     """What an entity may use: its address, the clock, its RNG, sending and timers."""
 
-    __slots__ = ("address", "name", "rng", "send", "timer", "_kernel", "_queue")
+    __slots__ = ("address", "name", "rng", "send", "broadcast", "timer", "_kernel", "_queue")
 
     def __init__(self, kernel: "Kernel", address: int, name: str) -> None:
         self._kernel = kernel
@@ -113,9 +121,11 @@ class Context:
         self.address = address
         self.name = name
         self.rng = stream(kernel.seed, "agent", name)
-        # bound once: send(to, message) and timer(delay_ns, message) are on every hot path
+        # bound once, straight to C: send(to, message), broadcast(tos, message) (one send per address
+        # of the list, in order) and timer(delay_ns, message) are on every hot path
         self.send = partial(kernel._queue.send, address)
-        self.timer = partial(kernel.timer, address)
+        self.broadcast = partial(kernel._queue.send_many, address)
+        self.timer = partial(kernel._queue.timer, address)
 
     @property
     def now_ns(self) -> int:
@@ -152,7 +162,9 @@ class Kernel:
         address = len(self._handlers)
         self._names[entity.name] = address
         self._addresses.append(entity.name)
-        self._handlers.append(entity.on_message)
+        routes = getattr(entity, "routes", None)
+        table = routes() if routes is not None else None
+        self._handlers.append(table if table is not None else entity.on_message)
         entity.attach(Context(self, address, entity.name))
         return address
 
@@ -194,10 +206,7 @@ class Kernel:
 
     def timer(self, owner: int, delay_ns: int, message: Any) -> None:
         """Wake `owner` after `delay_ns` with `message` (sender = owner)."""
-        if delay_ns < 0:
-            raise ValueError("a timer cannot fire in the past")
-        queue = self._queue
-        queue.push(queue.now + delay_ns, owner, owner, message)
+        self._queue.timer(owner, delay_ns, message)  # ValueError for a negative delay
 
     def run(self, until_ns: int | None = None, max_events: int | None = None) -> int:
         """Process events up to and including `until_ns`; returns how many were processed."""
@@ -231,7 +240,13 @@ class Kernel:
                 break
             t, seq, to, sender, message = queue.pop()
             trace.update(f"{t},{seq},{to},{sender},{message!r};".encode())
-            handlers[to](sender, message)
+            handler = handlers[to]
+            if type(handler) is dict:
+                route = handler.get(type(message))
+                if route is not None:
+                    route(message)
+            else:
+                handler(sender, message)
             processed += 1
         return processed
 

@@ -144,10 +144,7 @@ class ReferenceVenue:
 
     def _tick(self) -> None:
         i = self._index
-        message = ReferencePrice(self.instrument, self._prices[i], self.ctx.now_ns)
-        send = self.ctx.send
-        for subscriber in self._subscribers:
-            send(subscriber, message)
+        self.ctx.broadcast(self._subscribers, ReferencePrice(self.instrument, self._prices[i], self.ctx.now_ns))
         self._index = i + 1
         if self._index < len(self._times):
             self.ctx.timer(self._times[self._index] - self.ctx.now_ns, _TICK)
@@ -170,7 +167,10 @@ class SignalFeed:
     """Forecasts for trading firms: skill x (the reference `horizon` ahead - now) + noise, every interval.
 
     It is the environment, not an agent: it reads the future of the path so that a firm's skill can
-    be set exactly (skill 0: the present price; skill 1: the future itself).
+    be set exactly (skill 0: the present price; skill 1: the future itself). Signal times are known
+    in advance (firm i every interval from i/n of one), so forecasts are computed in windows of
+    `_WINDOW` intervals with vectorised path lookups; the noise is drawn in time order, one normal
+    per signal, exactly as one draw per signal would be.
     """
 
     def __init__(self, name: str, instrument: int, path: PricePath, *, interval_ns: int, horizon_ns: int, skill: float, noise_bps: float) -> None:
@@ -180,6 +180,9 @@ class SignalFeed:
         self.interval_ns, self.horizon_ns = interval_ns, horizon_ns
         self.skill, self.noise_bps = skill, noise_bps
         self._firms: list[int] = []
+        self._offsets = np.zeros(0, dtype=np.int64)
+        self._ahead: list[list[int]] = []  # per firm, its next forecasts, the soonest last
+        self._windows = 0
         self.ctx: Context | None = None
 
     def attach(self, ctx: Context) -> None:
@@ -191,20 +194,42 @@ class SignalFeed:
     def start(self) -> None:
         """Stagger the firms' signals over one interval so they do not all arrive together."""
         n = max(1, len(self._firms))
+        self._offsets = np.array([self.interval_ns * i // n for i in range(len(self._firms))], dtype=np.int64)
+        self._ahead = [[] for _ in self._firms]
         for i, firm in enumerate(self._firms):
-            self.ctx.timer(self.interval_ns * i // n, _SignalDue(firm))
+            self.ctx.timer(int(self._offsets[i]), _SignalDue(firm, i))
 
     def on_message(self, sender: int, message: Any) -> None:
         if type(message) is not _SignalDue:
             raise TypeError(f"{self.name}: unexpected message {message!r}")
-        now = self.ctx.now_ns
-        present = int(self.path.at(now))
-        future = int(self.path.at(now + self.horizon_ns))
-        noise = self.ctx.rng.standard_normal() * present * self.noise_bps / 10_000
-        forecast = max(1, present + int(round(self.skill * (future - present) + noise)))
-        self.ctx.send(message.firm, Signal(self.instrument, forecast))
+        ahead = self._ahead[message.index]
+        if not ahead:
+            self._next_window()
+        self.ctx.send(message.firm, Signal(self.instrument, ahead.pop()))
         self.ctx.timer(self.interval_ns, message)
+
+    def forecasts(self, times_ns: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Each firm's forecast at `times_ns` given standard normal draws `z` (same shape)."""
+        present = self.path.at(times_ns)
+        future = self.path.at(times_ns + self.horizon_ns)
+        noise = z * present * self.noise_bps / 10_000
+        return np.maximum(1, present + np.rint(self.skill * (future - present) + noise).astype(np.int64))
+
+    def _next_window(self) -> None:
+        """The next `_WINDOW` intervals of every firm. Within an interval firm i's signal comes before
+        firm i+1's (offsets below one interval, increasing), so row-major order is time order."""
+        k = self._windows * _WINDOW + np.arange(_WINDOW, dtype=np.int64)
+        self._windows += 1
+        times = k[:, None] * self.interval_ns + self._offsets[None, :]
+        z = self.ctx.rng.standard_normal(times.size).reshape(times.shape)
+        values = self.forecasts(times, z)
+        for i, ahead in enumerate(self._ahead):
+            ahead[:0] = values[::-1, i].tolist()
+
+
+_WINDOW = 256  # signal intervals computed at once
 
 
 class _SignalDue(NamedTuple):
     firm: int
+    index: int  # the firm's position in the feed's list

@@ -229,8 +229,8 @@ class Venue:
             taker_qty -= qty
             send(taker, Execution(instrument, taker_oid & _ID_MASK, aggressor, price, qty, taker_fee, False, taker_qty))
             send(maker, Execution(instrument, maker_oid & _ID_MASK, 1 - aggressor, price, qty, maker_fee, True, maker_left))
-            for subscriber in trade_subscribers:
-                send(subscriber, TradeReport(instrument, price, qty, aggressor, now))
+            if trade_subscribers:
+                self.ctx.broadcast(trade_subscribers, TradeReport(instrument, price, qty, aggressor, now))
             for listener in self._fill_listeners:
                 listener(instrument, taker, maker, aggressor, price, qty, now)
         return taker_qty
@@ -260,6 +260,5 @@ class Venue:
         if top == self._published[instrument]:
             return
         self._published[instrument] = top
-        message = self._top_message(instrument)
-        for subscriber in self._book_subscribers[instrument]:
-            self.ctx.send(subscriber, message)
+        bid, bid_qty, ask, ask_qty = top
+        self.ctx.broadcast(self._book_subscribers[instrument], TopOfBook(instrument, bid, bid_qty, ask, ask_qty, self.ctx.now_ns))
