@@ -1004,9 +1004,10 @@ typedef struct {
     char fatal_msg[512];
 } ReplayState;
 
-/* Quotes a field value for a message: at most 40 bytes, control characters shown as '?'. */
+/* Quotes a field value for a message: at most 40 bytes (whole UTF-8 characters), control characters shown as '?'. */
 static void describe_value(char *dst, size_t dstcap, const char *s, size_t n) {
     size_t k = 0, lim = n > 40 ? 40 : n;
+    while (lim < n && lim > 0 && ((unsigned char)s[lim] & 0xC0) == 0x80) lim--; /* never cut a UTF-8 character */
     for (size_t i = 0; i < lim && k + 1 < dstcap; i++) {
         unsigned char c = (unsigned char)s[i];
         dst[k++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
