@@ -3,13 +3,22 @@
 Two slownesses are kept apart: its orders reach the venue fast (`order_entry_us`, a link latency),
 but the price it quotes around is the reference price as it was `signal_staleness_ms` ago, plus
 noise. Faster firms see the reference move first and take the quotes that are now wrong.
+
+Left alone it re-posts the same stale levels at every requote until its view catches up, so one
+jump is picked off about 1 + staleness / requote interval times. Two defences, off by default (and
+then nothing is scheduled or drawn that was not before):
+- `requote_on_move_bps`: requote as soon as its own (stale) view has moved that far from the view it
+  last quoted around, checked when each observation becomes visible to it (seen + staleness);
+- `learn_from_fills`: a fill on its bid says fair is below the price paid, one on its ask that it is
+  above: until its view is newer than the fill, it quotes around fair no further than
+  `fill_shift_bps` beyond the deepest price taken, instead of re-posting the level just taken.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple, Optional
 
 from pydantic import Field
 
@@ -33,6 +42,14 @@ MAX_QUOTE_LEVELS = 50  # per side; deeper ladders are not what a quoter of this 
 _REQUOTE = Wake("requote")
 _NOISE_BLOCK = 4096
 
+
+class _ViewCheck(NamedTuple):
+    """The house's own timer: an observation has just become old enough for its view."""
+
+
+_VIEW_CHECK = _ViewCheck()
+
+
 class HouseConfig(Strict):
     """The affiliated market maker: quotes a ladder around its own, stale view of fair value."""
 
@@ -51,7 +68,9 @@ class HouseConfig(Strict):
     stop_loss_usd: Annotated[Decimal, Field(gt=0, decimal_places=6)] = Decimal(50_000)
     stop_loss_window_s: Positive = 600.0
     trailing_volume_usd: UsdAmount = Decimal("1e9")
-
+    requote_on_move_bps: Optional[Positive] = None  # None: requote on the timer only
+    learn_from_fills: bool = False
+    fill_shift_bps: NonNegative = 2.0  # with learn_from_fills: fair this far beyond the deepest fill
 
 
 class HouseMaker(Agent):
@@ -74,8 +93,14 @@ class HouseMaker(Agent):
         self._by_slot: dict[tuple[int, int], tuple[int, int, int]] = {}  # slot -> (order id, price, size)
         self._noise: list[float] = []
         self._pnl_marks: deque[tuple[int, int]] = deque()  # (time, marked pnl) for the stop-loss window
-        self.handle(ReferencePrice, self._on_reference)
+        self._quoted_view: int | None = None  # the view (before noise) of the last requote
+        self.move_requotes = 0  # requotes triggered by a move of the view, not by the timer
+        self._ceiling: int | None = None  # learnt from fills on its bid: fair at most this
+        self._floor: int | None = None  # learnt from fills on its ask: fair at least this
+        self._learnt_at = 0  # when the last fill that taught it something arrived
+        self.handle(ReferencePrice, self._on_reference if config.requote_on_move_bps is None else self._on_reference_watched)
         self.handle(Wake, self._on_wake)
+        self.handle(_ViewCheck, self._on_view_check)
         self.handle(OrderClosed, self._on_closed)
         self.handle(OrderRejected, self._on_rejected)
 
@@ -87,6 +112,11 @@ class HouseMaker(Agent):
     # -- the view of fair value --------------------------------------------------------------
     def _on_reference(self, m: ReferencePrice) -> None:
         self._seen.append((self.ctx.now_ns, m.price_ticks))
+
+    def _on_reference_watched(self, m: ReferencePrice) -> None:
+        """With `requote_on_move_bps`: look again once this observation is `staleness` old."""
+        self._seen.append((self.ctx.now_ns, m.price_ticks))
+        self.ctx.timer(self.staleness_ns, _VIEW_CHECK)
 
     def view_ticks(self) -> int | None:
         """The reference price as observed `signal_staleness_ms` ago (None before anything was seen)."""
@@ -105,17 +135,42 @@ class HouseMaker(Agent):
             self._noise = self.ctx.rng.standard_normal(_NOISE_BLOCK).tolist()
         return view + int(round(self._noise.pop() * view * self.config.signal_noise_bps / 10_000))
 
+    def _fair(self, view: int) -> int:
+        """The noisy view, held beyond what its fills taught it until the view is newer than they are."""
+        fair = self._noisy(view)
+        if self._ceiling is None and self._floor is None:
+            return fair
+        if self.ctx.now_ns - self.staleness_ns >= self._learnt_at:
+            self._ceiling = self._floor = None
+            return fair
+        if self._ceiling is not None:
+            return min(fair, self._ceiling)
+        return max(fair, self._floor)
+
     # -- quoting -----------------------------------------------------------------------------
     def _on_wake(self, m: Wake) -> None:
-        if not self.active:
+        if self._refresh():
+            self.ctx.timer(self.requote_ns, _REQUOTE)
+
+    def _on_view_check(self, m: _ViewCheck) -> None:
+        view, quoted = self.view_ticks(), self._quoted_view
+        if view is None or (quoted is not None and abs(view - quoted) * 10_000 <= quoted * self.config.requote_on_move_bps):
             return
+        self.move_requotes += 1
+        self._refresh()
+
+    def _refresh(self) -> bool:
+        """Requote around the current view (if any); False once the quoter is switched off."""
+        if not self.active:
+            return False
         view = self.view_ticks()
         if view is not None:
             if self.config.policy == "stop_loss" and self._stop_loss_hit(view):
                 self._switch_off()
-                return
-            self._requote(self._noisy(view))
-        self.ctx.timer(self.requote_ns, _REQUOTE)
+                return False
+            self._quoted_view = view
+            self._requote(self._fair(view))
+        return True
 
     def _requote(self, fair: int) -> None:
         c = self.config
@@ -157,6 +212,8 @@ class HouseMaker(Agent):
     def on_execution(self, m: Execution) -> None:
         notional = m.price_ticks * m.qty_lots * self.minor_per_tick_lot
         self.cash_minor += (-notional if m.side == Side.BUY else notional) - m.fee_minor
+        if self.config.learn_from_fills and m.is_maker:
+            self._learn(m)
         slot = self._slots.get(m.order_id)
         if slot is None:
             return
@@ -165,6 +222,20 @@ class HouseMaker(Agent):
         else:
             order_id, price, _ = self._by_slot[slot]
             self._by_slot[slot] = (order_id, price, m.leaves_lots)
+
+    def _learn(self, m: Execution) -> None:
+        """Hit on the bid at p: fair <= p - shift (the deepest such fill counts); lifted on the ask:
+        fair >= p + shift. The newest side wins: a fill on the other side drops the opposite bound."""
+        shift = bps_of(m.price_ticks, self.config.fill_shift_bps)
+        if m.side == Side.BUY:
+            bound = m.price_ticks - shift
+            self._ceiling = bound if self._ceiling is None else min(self._ceiling, bound)
+            self._floor = None
+        else:
+            bound = m.price_ticks + shift
+            self._floor = bound if self._floor is None else max(self._floor, bound)
+            self._ceiling = None
+        self._learnt_at = self.ctx.now_ns
 
     def _on_closed(self, m: OrderClosed) -> None:
         self._forget(m.order_id)
