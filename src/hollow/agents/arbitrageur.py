@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import Field
 
 from hollow.agents.taker import StaleQuoteTaker
-from hollow.config import Count, NonNegative, Positive, PositiveInt, Strict, UsdAmount
+from hollow.config import Count, LatencyUs, NonNegative, PositiveInt, Strict, UsdAmount
 from hollow.market.book import Side
 from hollow.market.messages import (
     Execution,
@@ -28,8 +28,8 @@ class ArbitrageurConfig(Strict):
     """Latency arbitrageurs: see the reference fast and take any house quote stale beyond fees."""
 
     count: Count = 5
-    order_entry_us: Positive = 2_000.0
-    feed_us: Positive = 200.0
+    order_entry_us: LatencyUs = 2_000.0
+    feed_us: LatencyUs = 200.0
     threshold_bps: NonNegative = 1.0
     clip_lots: PositiveInt = 50
     max_position_lots: PositiveInt = 500

@@ -23,7 +23,7 @@ from typing import Annotated, Literal, NamedTuple, Optional
 from pydantic import Field
 
 from hollow.agents.base import Agent, bps_of
-from hollow.config import NonNegative, Positive, PositiveInt, Strict, UsdAmount
+from hollow.config import DelayMs, IntervalMs, IntervalS, LatencyUs, NonNegative, Positive, PositiveInt, Strict, UsdAmount
 from hollow.market.book import OrderType, Reject, Side
 from hollow.market.messages import (
     CancelOrder,
@@ -59,14 +59,14 @@ class HouseConfig(Strict):
     size_lots: PositiveInt = 20
     skew_bps_at_limit: NonNegative = 5.0  # shift of the whole ladder when inventory is at max_position_lots
     max_position_lots: PositiveInt = 2_000
-    requote_interval_ms: Positive = 250.0
-    signal_staleness_ms: NonNegative = 1_000.0  # age of the fair-value view when it requotes
+    requote_interval_ms: IntervalMs = 250.0
+    signal_staleness_ms: DelayMs = 1_000.0  # age of the fair-value view when it requotes
     signal_noise_bps: NonNegative = 1.0
-    order_entry_us: Positive = 200.0  # the record says the house was a few ms FASTER than others
-    feed_us: Positive = 1_000.0
+    order_entry_us: LatencyUs = 200.0  # the record says the house was a few ms FASTER than others
+    feed_us: LatencyUs = 1_000.0
     policy: Literal["keep_quoting", "stop_loss"] = "keep_quoting"
     stop_loss_usd: Annotated[Decimal, Field(gt=0, decimal_places=6)] = Decimal(50_000)
-    stop_loss_window_s: Positive = 600.0
+    stop_loss_window_s: IntervalS = 600.0
     trailing_volume_usd: UsdAmount = Decimal("1e9")
     requote_on_move_bps: Optional[Positive] = None  # None: requote on the timer only
     learn_from_fills: bool = False

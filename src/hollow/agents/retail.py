@@ -13,7 +13,7 @@ from typing import Annotated, NamedTuple
 from pydantic import Field, model_validator
 
 from hollow.agents.base import Agent, bps_of
-from hollow.config import Count, Fraction, NonNegative, Positive, PositiveInt, Strict
+from hollow.config import Count, Fraction, IntervalMin, IntervalS, LatencyMs, NonNegative, Positive, PositiveInt, Strict
 from hollow.market.book import OrderType, Side
 from hollow.market.messages import CancelOrder, NewOrder, QuoteRequest, TopOfBook, Wake
 
@@ -28,11 +28,11 @@ class RetailConfig(Strict):
     size_tail_alpha: Annotated[float, Field(gt=1, le=10)] = 1.5
     max_lots: PositiveInt = 500
     limit_offset_bps: NonNegative = 5.0
-    limit_lifetime_s: Positive = 120.0
+    limit_lifetime_s: IntervalS = 120.0
     leveraged_fraction: Fraction = 0.2
     leverage: Annotated[float, Field(ge=1, le=125)] = 5.0
-    hold_minutes: Positive = 30.0
-    order_entry_ms: Positive = 50.0
+    hold_minutes: IntervalMin = 30.0
+    order_entry_ms: LatencyMs = 50.0
 
     @model_validator(mode="after")
     def _sizes(self) -> "RetailConfig":

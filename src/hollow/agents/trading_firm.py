@@ -17,7 +17,8 @@ from hollow.config import (
     Count,
     Fraction,
     NonNegative,
-    Positive,
+    IntervalMs,
+    LatencyUs,
     PositiveInt,
     Strict,
     UsdAmount,
@@ -29,9 +30,9 @@ class TradingFirmConfig(Strict):
     """Mid-tier firms: a noisy, slower forecast of the reference; they win only against stale quotes."""
 
     count: Count = 10
-    order_entry_us: Positive = 5_000.0
-    signal_interval_ms: Positive = 500.0
-    horizon_ms: Positive = 2_000.0
+    order_entry_us: LatencyUs = 5_000.0
+    signal_interval_ms: IntervalMs = 500.0
+    horizon_ms: IntervalMs = 2_000.0
     skill: Fraction = 0.5
     noise_bps: NonNegative = 3.0
     threshold_bps: NonNegative = 2.0

@@ -23,7 +23,10 @@ from pydantic import Field, model_validator
 from hollow.agents.arbitrageur import Arbitrageur
 from hollow.agents.house_maker import HouseMaker
 from hollow.config import (
-    Positive,
+    IntervalS,
+    LatencyUs,
+    Name,
+    Seed,
     Strict,
     load_toml_model,
 )
@@ -67,10 +70,10 @@ class CascadeReferenceConfig(ReferenceConfig):
 
 
 class CascadeRegime(Strict):
-    name: str
+    name: Name
     description: str = ""
-    duration_s: Annotated[float, Field(gt=0, le=7 * 24 * 3600)]
-    seed: int = 0
+    duration_s: Annotated[IntervalS, Field(le=7 * 24 * 3600)]
+    seed: Seed = 0
     instrument: InstrumentConfig = InstrumentConfig()
     reference: CascadeReferenceConfig = CascadeReferenceConfig()
     venue: VenueConfig = VenueConfig()
@@ -78,7 +81,7 @@ class CascadeRegime(Strict):
     house_account: HouseAccountConfig = HouseAccountConfig()
     arbitrageurs: ArbitrageurConfig = ArbitrageurConfig()
     arbitrageur_collateral_usd: Annotated[Decimal, Field(ge=0)] = Decimal(5_000_000)
-    standard_order_entry_us: Positive = 2_000.0  # what the house gets without fast_order_entry
+    standard_order_entry_us: LatencyUs = 2_000.0  # what the house gets without fast_order_entry
     margin: MarginConfig = MarginConfig()
     collateral: list[CollateralConfig] = []
     insurance_fund_usd: Annotated[Decimal, Field(ge=0)] = Decimal(1_000_000)

@@ -16,7 +16,7 @@ from hollow.agents.arbitrageur import ArbitrageurConfig
 from hollow.agents.house_maker import HouseConfig
 from hollow.agents.retail import RetailConfig
 from hollow.agents.trading_firm import TradingFirmConfig
-from hollow.config import NonNegative, Positive, Strict, UsdAmount, load_toml_model
+from hollow.config import MAX_LATENCY_NS, IntervalMs, IntervalS, LatencyUs, Name, NonNegative, Seed, Strict, UsdAmount, load_toml_model
 from hollow.market.fees import FeeSchedule, FeeTier
 from hollow.money import Instrument, asset
 from hollow.sessions.risk_config import (
@@ -53,7 +53,7 @@ class InstrumentConfig(Strict):
 
 class ReferenceConfig(Strict):
     annual_volatility: Annotated[float, Field(ge=0, le=20)] = 0.8
-    update_interval_ms: Positive = 100.0
+    update_interval_ms: IntervalMs = 100.0
     jumps_per_day: NonNegative = 0.0
     jump_std: NonNegative = 0.0
     drift_per_year: float = 0.0
@@ -69,7 +69,7 @@ class FeeTierConfig(Strict):
 
 class VenueConfig(Strict):
     band_bps: Annotated[int, Field(ge=0, le=10_000)] = 0
-    conflation_us: Annotated[int, Field(ge=0)] = 0
+    conflation_us: Annotated[int, Field(ge=0, le=MAX_LATENCY_NS // 1_000)] = 0
     fee_tiers: list[FeeTierConfig] = Field(
         default_factory=lambda: [
             FeeTierConfig(min_volume_usd=Decimal(0), maker_bps=Decimal(2), taker_bps=Decimal(7)),
@@ -107,10 +107,10 @@ class Regime(Strict):
     """One market session: the exchange, the reference venue, the agents, and (optionally) margin rules,
     collateral, an insurance fund, seeded leveraged positions and a crash."""
 
-    name: str
+    name: Name
     description: str = ""
-    duration_s: Annotated[float, Field(gt=0, le=7 * 24 * 3600)]
-    seed: int = 0
+    duration_s: Annotated[IntervalS, Field(le=7 * 24 * 3600)]
+    seed: Seed = 0
     instrument: InstrumentConfig = InstrumentConfig()
     reference: ReferenceConfig = ReferenceConfig()
     venue: VenueConfig = VenueConfig()
@@ -120,7 +120,7 @@ class Regime(Strict):
     trading_firms: TradingFirmConfig = TradingFirmConfig()
     retail: RetailConfig = RetailConfig()
     accounts: AccountsConfig = AccountsConfig()
-    standard_order_entry_us: Positive = 2_000.0  # the house's order entry without `fast_order_entry`
+    standard_order_entry_us: LatencyUs = 2_000.0  # the house's order entry without `fast_order_entry`
     margin: Optional[MarginConfig] = None  # None: no pre-trade check, no risk process, settled at the end
     collateral: list[CollateralConfig] = []
     insurance_fund_usd: UsdAmount = Decimal(0)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 from pydantic import Field, model_validator
 
-from hollow.config import NonNegative, Percent, Positive, PositiveInt, Strict
+from hollow.config import DelayS, IntervalMs, IntervalS, LatencyMs, Percent, Positive, PositiveInt, Strict
 from hollow.config import to_ppm as _ppm
 from hollow.money import PPM, asset
 from hollow.risk.margin import CollateralAsset, MarginParams
@@ -17,9 +17,9 @@ from hollow.risk.margin import CollateralAsset, MarginParams
 class CrashConfig(Strict):
     """A log-linear fall of `drop_pct` over `over_s`, starting at `start_s`, on top of the diffusion."""
 
-    start_s: NonNegative = 600.0
+    start_s: DelayS = 600.0
     drop_pct: Percent = Decimal(50)
-    over_s: Positive = 1800.0
+    over_s: IntervalS = 1800.0
 
 
 class MarginConfig(Strict):
@@ -27,7 +27,7 @@ class MarginConfig(Strict):
     imf_factor: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.0005")
     maintenance_pct: Percent = Decimal(3)
     auto_close_pct: Percent = Decimal("1.5")
-    risk_interval_ms: Positive = 1_000.0
+    risk_interval_ms: IntervalMs = 1_000.0
     funding_interval_s: Annotated[int, Field(ge=60, le=86_400)] = 3_600
     orderly_slice_pct: Percent = Decimal(10)
     orderly_min_slice_lots: PositiveInt = 1
@@ -90,7 +90,7 @@ class LongsConfig(Strict):
     collateral_sigma: Annotated[float, Field(ge=0, le=5)] = 1.0
     leverage_min: Annotated[Decimal, Field(ge=1, le=125)] = Decimal(2)
     leverage_max: Annotated[Decimal, Field(ge=1, le=125)] = Decimal(20)
-    order_entry_ms: Positive = 50.0
+    order_entry_ms: LatencyMs = 50.0
 
     @model_validator(mode="after")
     def _range(self) -> "LongsConfig":
