@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import given, settings
 
 from hollow.errors import LedgerError
 from hollow.ledger import (
@@ -180,3 +182,129 @@ def test_history_and_price_errors() -> None:
     s = BalanceSheet.at(j, PRICES)
     with pytest.raises(AttributeError):
         s.hole = 0  # type: ignore[misc]  # frozen
+
+
+# ---------------------------------------------------------------------- illiquid collateral
+
+FTT_WEIGHT = {"FTT": 200_000}  # 20 %: what selling a house-sized FTT stake is worth
+FTT_FIRE_SALE = {"FTT": 2 * USD}  # FTT after the run, against 25 at market
+
+
+def test_house_took_the_dollars_and_holds_ftt() -> None:
+    """Customers deposited dollars; the house took them through its negative balance and parked its
+    own FTT on the exchange. At market the FTT covers the gap; per asset and at a haircut or a
+    fire-sale price the dollars are simply gone."""
+    j, c, ids = venue(house_negative=True)
+    c.deposit(0, ids["alice"], "USD", 60_000 * USD)
+    c.deposit(0, ids["bob"], "USD", 40_000 * USD)
+    c.deposit(0, ids["house:exchange"], "FTT", 10_000 * FTT)  # the house's own tokens, from its owners
+    assert c.withdraw(1, ids["house:exchange"], "USD", 100_000 * USD).paid
+    j.check()
+    s = BalanceSheet.at(j, PRICES, weights_ppm=FTT_WEIGHT, fire_sale_prices_minor=FTT_FIRE_SALE)
+    # at market: 10,000 FTT x 25 = 250,000 in custody against 100,000 owed -> looks covered
+    assert s.custody_assets == 250_000 * USD and s.customer_liabilities == 100_000 * USD
+    assert s.hole == 0 and s.exchange_equity == 0  # on paper the house owes 100,000 and holds 250,000
+    # asset by asset: every customer dollar is missing
+    assert s.shortfall_units == {"USD": 100_000 * USD, "BTC": 0, "FTT": 0}
+    assert s.shortfall_by_asset["USD"] == s.shortfall == 100_000 * USD
+    assert s.customer_money_at_house == 100_000 * USD and s.customer_money_at_house_units["USD"] == 100_000 * USD
+    # the FTT surplus at 20 % is worth 50,000: 50,000 short; at 2 USD a token 20,000: 80,000 short
+    assert s.custody_at_weights == 50_000 * USD and s.hole_at_weights == 50_000 * USD
+    assert s.custody_at_fire_sale == 20_000 * USD and s.hole_at_fire_sale == 80_000 * USD
+    assert s.hole_liquid == 0  # FTT is registered liquid ...
+    assert BalanceSheet.at(j, PRICES, liquid_assets={"USD", "BTC"}).hole_liquid == 100_000 * USD  # ... unless not
+    assert s.weights_ppm == {"USD": 1_000_000, "BTC": 1_000_000, "FTT": 200_000}
+    assert s.fire_sale_prices_minor == {"USD": USD, "BTC": 20_000 * USD, "FTT": 2 * USD}
+
+
+def test_fully_reserved_illiquid_asset_needs_no_haircut() -> None:
+    """Customers owed FTT are paid in FTT at any price: only a surplus is haircut."""
+    j, c, ids = venue()
+    c.deposit(0, ids["alice"], "FTT", 1_000 * FTT)
+    c.deposit(0, ids["bob"], "USD", 5 * USD)
+    s = BalanceSheet.at(j, PRICES, weights_ppm={"FTT": 0}, fire_sale_prices_minor={"FTT": 0})
+    assert s.hole == s.hole_at_weights == s.hole_at_fire_sale == 0
+    assert s.custody_at_weights == s.custody_at_fire_sale == s.custody_assets == 25_005 * USD
+
+
+def test_haircuts_round_against_the_exchange() -> None:
+    j, c, ids = venue(house_negative=True)
+    c.deposit(0, ids["alice"], "USD", 1)
+    c.deposit(0, ids["house:exchange"], "FTT", 3)  # 3e-8 FTT
+    assert c.withdraw(1, ids["house:exchange"], "USD", 1).paid
+    s = BalanceSheet.at(j, {"FTT": 100_000_000 * USD}, weights_ppm={"FTT": 999_999}, fire_sale_prices_minor={"FTT": 1})
+    # surplus 3 units at 1e8 USD/FTT = 3,000,000 minor; a 1 ppm haircut is exactly 3 minor
+    assert s.custody_assets == 3_000_000 and s.custody_at_weights == 3_000_000 - 3
+    assert s.custody_at_fire_sale == 0  # 3 units at 1e-6 USD a token round to nothing, cut rounds up
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"weights_ppm": {"FTT": 1_000_001}}, "weights_ppm\\[FTT\\] must be an int in \\[0, 1000000\\]"),
+        ({"weights_ppm": {"FTT": -1}}, "weights_ppm"),
+        ({"weights_ppm": {"FTT": True}}, "weights_ppm"),
+        ({"weights_ppm": {"FTT": 0.5}}, "weights_ppm"),
+        ({"weights_ppm": {"DOGE": 0}}, "weights_ppm names assets not in the journal"),
+        ({"weights_ppm": [("FTT", 0)]}, "must be a mapping"),
+        ({"fire_sale_prices_minor": {"FTT": 26 * USD}}, "fire_sale_prices_minor\\[FTT\\] must be an int in \\[0, 25000000\\]"),
+        ({"fire_sale_prices_minor": {"BTC": float("nan")}}, "fire_sale_prices_minor"),
+        ({"liquid_assets": "USD"}, "collection of asset codes"),
+        ({"upto_seq": -1}, "upto_seq"),
+    ],
+)
+def test_bad_valuation_inputs_are_refused(kwargs, match) -> None:
+    j, c, ids = venue()
+    c.deposit(0, ids["alice"], "USD", USD)
+    with pytest.raises(LedgerError, match=match):
+        BalanceSheet.at(j, PRICES, **kwargs)
+
+
+def test_numpy_int_prices_are_accepted_bools_are_not() -> None:
+    import numpy as np
+
+    j, c, ids = venue()
+    c.deposit(0, ids["alice"], "BTC", BTC)
+    assert BalanceSheet.at(j, {"BTC": np.int64(20_000 * USD)}).custody_assets == 20_000 * USD
+    with pytest.raises(LedgerError, match="price of BTC"):
+        BalanceSheet.at(j, {"BTC": True})
+
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["alice", "bob", "carol", "house:exchange"]),
+        st.sampled_from(["USD", "BTC", "FTT"]),
+        st.integers(1, 10**12),
+        st.sampled_from(["deposit", "withdraw", "route"]),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(ops=ops, weights=st.tuples(*[st.integers(0, 10**6)] * 3), fire=st.tuples(*[st.integers(0, 10**6)] * 3))
+def test_haircut_and_fire_sale_holes_are_never_smaller(ops, weights, fire) -> None:
+    """Full weights and market fire-sale prices give exactly the market hole; any haircut can only
+    widen it, and a deeper haircut widens it at least as much."""
+    j, c, ids = venue(house_negative=True)
+    for who, code, amount, kind in ops:
+        if kind == "deposit":
+            c.deposit(0, ids[who], code, amount)
+        elif kind == "route" and who != "house:exchange":
+            c.route_deposit_to_house(0, ids[who], code, amount)
+        else:
+            c.withdraw(0, ids[who], code, amount)
+    j.check()
+    codes = ("USD", "BTC", "FTT")
+    prices = {"USD": USD, **PRICES}
+    w = dict(zip(codes, weights))
+    f = {code: prices[code] * x // 10**6 for code, x in zip(codes, fire)}
+    plain = BalanceSheet.at(j, PRICES)
+    assert plain.hole_at_weights == plain.hole_at_fire_sale == plain.hole
+    assert plain.custody_at_weights == plain.custody_at_fire_sale == plain.custody_assets
+    cut = BalanceSheet.at(j, PRICES, weights_ppm=w, fire_sale_prices_minor=f)
+    deeper = BalanceSheet.at(j, PRICES, weights_ppm={k: v // 2 for k, v in w.items()})
+    assert cut.hole <= cut.hole_at_weights <= deeper.hole_at_weights
+    assert cut.hole <= cut.hole_at_fire_sale
+    assert cut.hole <= cut.shortfall + len(codes)  # per-asset shortfall bounds the netted hole (+ rounding)
+    assert 0 <= cut.customer_money_at_house - cut.house_receivables - cut.routed_to_house <= len(codes)

@@ -213,9 +213,9 @@ class AccountRegistry:
             unknown = set(options) - set(ACCOUNT_OPTIONS)
             if unknown:
                 raise LedgerError(f"account {name!r}: unknown options {sorted(unknown)}")
+            acct = self.make(name, kind, cls, **(ACCOUNT_OPTIONS | dict(options)))
             if name in names:
                 raise LedgerError(f"account {name!r} is opened twice in one call")
-            acct = self.make(name, kind, cls, **(ACCOUNT_OPTIONS | dict(options)))
             if acct.id + len(made) >= MAX_ACCOUNTS:
                 raise LedgerError(f"account {name!r}: a journal holds at most {MAX_ACCOUNTS} accounts")
             made.append(dataclasses.replace(acct, id=acct.id + len(made)))
