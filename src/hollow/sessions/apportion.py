@@ -22,10 +22,10 @@ def apportion(values: Sequence[int], num: int, den: int, target: int | None = No
         return []
     extra = target - sum(base)
     order = sorted(range(len(values)), key=lambda i: (-(values[i] * num - base[i] * den), i))
-    step = 1 if extra > 0 else -1
-    if step < 0:
+    if extra < 0:
         order.reverse()  # take units back from the smallest remainders first
-    n = len(values)
-    for k in range(abs(extra)):
-        base[order[k % n]] += step
+    whole, rest = divmod(abs(extra), len(values))
+    sign = 1 if extra > 0 else -1
+    for rank, i in enumerate(order):
+        base[i] += sign * (whole + (rank < rest))
     return base

@@ -168,6 +168,9 @@ def scale_digest(digest: dict, conditions: DayConditions, key: str) -> MarketDay
     day = MarketDay(conditions.date, key, (num, den), flows, {}, {}, {}, {}, dict(digest["closing"]), dict(digest["session"]))
     names = list(digest["house"])
     house_total = day.net("house")
+    unscaled = sum(digest["house"].values()) * num // den
+    if abs(house_total - unscaled) > len(flows) + 1:  # more than rounding: the digest is inconsistent
+        raise ValueError(f"session {key[:12]}: house buckets scale to {unscaled}, its flows to {house_total}")
     day.house.update(zip(names, apportion([digest["house"][n] for n in names], num, den, target=house_total)))
     marks = digest["markouts"]
     day.markouts.update(zip([(h, c) for h, c, _ in marks], apportion([m for _, _, m in marks], num, den)))

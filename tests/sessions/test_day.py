@@ -1,0 +1,110 @@
+"""trade_day: a session per day's regime and volatility, cached on disk, scaled exactly by an exogenous driver."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from hollow.sessions import day as day_mod
+from hollow.sessions.cache import SessionCache
+from hollow.sessions.day import DayConditions, Opening, anchors, day_regime, trade_day
+from hollow.sessions.regime import load_regime
+
+
+@pytest.fixture(scope="module")
+def regime():
+    r = load_regime("scenarios/regimes/2021_sharks.toml")
+    return r.model_copy(update={
+        "duration_s": 60.0,
+        "arbitrageurs": r.arbitrageurs.model_copy(update={"count": 3}),
+        "trading_firms": r.trading_firms.model_copy(update={"count": 4}),
+        "retail": r.retail.model_copy(update={"count": 40}),
+    })
+
+
+def conditions(regime, **kw):
+    base = dict(date=dt.date(2021, 5, 19), regime=regime, open_price=Decimal(40000), close_price=Decimal(37000),
+                realised_vol=1.2, driver=Decimal(2_000_000_000))
+    base.update(kw)
+    return DayConditions(**base)
+
+
+def test_scaled_day_is_zero_sum_and_house_buckets_add_up(regime, tmp_path):
+    day = trade_day(conditions(regime), Opening(), 7, SessionCache(tmp_path))
+    classes = {c for f, t, _, _ in day.flows for c in (f, t)}
+    assert sum(day.net(c) for c in classes) == 0
+    assert sum(day.house.values()) == day.net("house")
+    assert all(a > 0 for a in day.flows.values())
+    num, den = day.scale
+    assert num == 2_000_000_000 * 10**6
+    # the exchange's volume that day is what the session was scaled to
+    assert abs(sum(day.volume_by_class.values()) / 2 - 2e15) / 2e15 < 0.5
+
+
+def test_driver_doubles_every_flow_to_within_a_unit(regime, tmp_path):
+    cache = SessionCache(tmp_path)
+    one = trade_day(conditions(regime), Opening(), 7, cache)
+    two = trade_day(conditions(regime, driver=Decimal(4_000_000_000)), Opening(), 7, cache)
+    for k, a in one.flows.items():
+        assert abs(two.flows[k] - 2 * a) <= 2
+    assert cache.misses == 1 and cache.hits == 1
+
+
+def test_cache_survives_the_process_and_keys_on_inputs(regime, tmp_path):
+    first = trade_day(conditions(regime), Opening(), 7, SessionCache(tmp_path))
+    fresh = SessionCache(tmp_path)  # a new process: only the disk
+    again = trade_day(conditions(regime), Opening(), 7, fresh)
+    assert fresh.hits == 1 and again.flows == first.flows and again.session_key == first.session_key
+    other_seed = trade_day(conditions(regime), Opening(), 8, fresh)
+    assert other_seed.session_key != first.session_key
+    calmer = trade_day(conditions(regime, realised_vol=0.3), Opening(), 7, fresh)
+    assert calmer.session_key != first.session_key
+    assert fresh.misses == 2
+
+
+def test_code_change_invalidates(regime, tmp_path, monkeypatch):
+    cache = SessionCache(tmp_path)
+    first = trade_day(conditions(regime), Opening(), 7, cache)
+    monkeypatch.setattr("hollow.sessions.cache.code_version", lambda: "another version")
+    second = trade_day(conditions(regime), Opening(), 7, cache)
+    assert second.session_key != first.session_key and cache.misses == 2
+
+
+def test_volatility_is_bucketed_and_scales_jumps_too(regime):
+    a = day_regime(conditions(regime, realised_vol=1.0), Opening())
+    b = day_regime(conditions(regime, realised_vol=1.04), Opening())
+    assert a.reference == b.reference  # same bucket: one session serves both days
+    ref = a.reference
+    total = (ref.annual_volatility**2 + ref.jumps_per_day * 365 * ref.jump_std**2) ** 0.5
+    assert total == pytest.approx(1.0)
+
+
+def test_stress_days_run_the_whole_move_ordinary_days_a_slice(regime):
+    start, end = anchors(conditions(regime, stress=True), regime)
+    spec = regime.instrument.instrument()
+    assert (start, end) == (spec.price_to_ticks(Decimal(40000)), spec.price_to_ticks(Decimal(37000)))
+    start, end = anchors(conditions(regime), regime)
+    assert start == regime.instrument.start_ticks()
+    assert end < start and (start - end) / start < 0.01  # a 60 s slice of a -7.8% day
+
+
+def test_stress_session_path_ends_at_the_close(regime, tmp_path, monkeypatch):
+    seen = {}
+    real = day_mod.reference_path
+
+    def spy(*args, **kw):
+        seen["path"] = real(*args, **kw)
+        return seen["path"]
+
+    monkeypatch.setattr(day_mod, "reference_path", spy)
+    trade_day(conditions(regime, stress=True), Opening(), 3, SessionCache(None))
+    spec = regime.instrument.instrument()
+    assert int(seen["path"].price_ticks[0]) == spec.price_to_ticks(Decimal(40000))
+    assert int(seen["path"].price_ticks[-1]) == spec.price_to_ticks(Decimal(37000))
+
+
+def test_opening_state_enters_the_key(regime, tmp_path):
+    cache = SessionCache(tmp_path)
+    a = trade_day(conditions(regime), Opening(), 7, cache)
+    b = trade_day(conditions(regime), Opening(house_collateral_usd=Decimal(1_000_000)), 7, cache)
+    assert a.session_key != b.session_key
