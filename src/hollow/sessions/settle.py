@@ -43,21 +43,21 @@ def _settle_hedges(world: SessionWorld, ts_ns: int, final_ticks: int) -> None:
     if agent.size == 0:
         return
     side = np.frombuffer(h["side"], dtype=np.int64)
-    price = np.frombuffer(h["price_ticks"], dtype=np.int64)
-    qty = np.frombuffer(h["qty_lots"], dtype=np.int64)
+    price = np.frombuffer(h["price_ticks"], dtype=np.int64).astype(object)  # exact products
+    qty = np.frombuffer(h["qty_lots"], dtype=np.int64).astype(object)
     mult = world.engine.mult
     pnl = np.where(side == 0, 1, -1) * (final_ticks - price) * qty * mult
-    pick = np.flatnonzero(pnl)
+    pick = np.flatnonzero(pnl != 0)
     if not pick.size:
         return
     j = world.journal
     market = j.account_id(MARKET_ACCOUNT)
     book = np.array([world.offvenue[int(a)] for a in agent[pick].tolist()], dtype=np.int64)
-    gain = pnl[pick] > 0
+    gain = np.array([x > 0 for x in pnl[pick]], dtype=bool)
     src = np.where(gain, market, book)
     dst = np.where(gain, book, market)
     classes = [("market" if g else j.account(int(b)).cls) for g, b in zip(gain.tolist(), book.tolist())]
-    j.post_many(ts_ns, src, dst, world.engine.quote, np.abs(pnl[pick]), "hedge", classes)
+    j.post_many(ts_ns, src, dst, world.engine.quote, [abs(int(x)) for x in pnl[pick]], "hedge", classes)
 
 
 def check_against_agents(world: SessionWorld) -> None:

@@ -15,8 +15,8 @@ HOUSE_BUCKETS = ("spread", "adverse_selection", "fees", "funding", "liquidation"
 
 
 def exact_sum(values: np.ndarray) -> int:
-    """Sum of int64 values as a Python int: never wraps, whatever the sizes."""
-    return sum(values.tolist())
+    """Sum of integer values (int64 or Python-int object arrays) as a Python int: never wraps."""
+    return sum(int(v) for v in values.tolist())
 
 
 def class_names(world: SessionWorld) -> np.ndarray:
@@ -118,10 +118,10 @@ def house_markouts(f: dict[str, np.ndarray], path: PricePath, house: int, classe
     sign = np.where(np.where(is_maker[mask], ~taker_bought, taker_bought), 1, -1)
     counterparty = np.where(is_maker[mask], f["taker"][mask], f["maker"][mask])
     cp_class = classes[counterparty]
-    price, qty, ts = f["price_ticks"][mask], f["qty_lots"][mask], f["ts_ns"][mask]
+    price, qty, ts = f["price_ticks"][mask].astype(object), f["qty_lots"][mask].astype(object), f["ts_ns"][mask]
     rows: dict[str, list] = {"horizon_s": [], "counterparty_class": [], "fills": [], "qty_lots": [], "notional_minor": [], "markout_minor": []}
     for horizon in MARKOUT_HORIZONS_S:
-        later = path.at(ts + horizon * NS).astype(np.int64)
+        later = path.at(ts + horizon * NS).astype(object)
         markout = sign * (later - price) * qty * mult
         for cls in sorted(set(cp_class.tolist())):
             pick = cp_class == cls
@@ -145,8 +145,8 @@ def house_result(world: SessionWorld, f: dict[str, np.ndarray], flows: ClassFlow
     mask = is_maker | is_taker
     taker_bought = f["aggressor"][mask] == 0
     sign = np.where(np.where(is_maker[mask], ~taker_bought, taker_bought), 1, -1)
-    price, qty = f["price_ticks"][mask], f["qty_lots"][mask]
-    ref = world.path.at(f["ts_ns"][mask]).astype(np.int64)
+    price, qty = f["price_ticks"][mask].astype(object), f["qty_lots"][mask].astype(object)  # exact products
+    ref = world.path.at(f["ts_ns"][mask]).astype(object)
     fees = exact_sum(np.where(is_maker[mask], f["maker_fee_minor"][mask], f["taker_fee_minor"][mask]))
     out = {
         "spread": exact_sum(sign * (ref - price) * qty) * mult,
