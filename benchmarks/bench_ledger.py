@@ -1,7 +1,8 @@
 """Ledger throughput: 1,000,000 postings in batches across ~10k accounts and 3 assets, then check().
 
 Prints postings/s for `post_many` batches, the time of a full `check()` (replay of every posting,
-sums, floors), single-`post` throughput, Parquet export time and peak RSS (VmHWM).
+sums, floors), single-`post` throughput, two-leg batches (the shape of a deposit, a withdrawal or
+a fee flush, where per-call validation dominates), Parquet export time and peak RSS (VmHWM).
 Targets: >= 1,000,000 postings/s in batches, check() of 1M postings < 1 s, RSS < 500 MB.
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_ledger.py [--postings N] [--batch B]
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hollow.ledger import Journal, open_standard_accounts
+from hollow.ledger import Custody, Journal, open_standard_accounts
 
 CLASSES = np.array(["retail", "trading_firm", "arbitrageur", "house"])
 
@@ -99,6 +100,21 @@ def main() -> None:
         js.post(i, a, b, "USD", 1 + (i & 1023), "deposit", "depositor")
     t_single = time.perf_counter() - s
 
+    # Two-leg batches from Python lists, and deposits through Custody (one transaction each).
+    c = js.open_account("customer:c", "customer", "retail")
+    d = js.open_account("customer:d", "customer", "retail")
+    js.post_many(0, [js.claims_issued] * 2, [c, d], "USD", [10**15] * 2, "deposit", "retail")
+    n_small = args.single // 10
+    s = time.perf_counter()
+    for i in range(n_small):
+        js.post_many(i, [c, d], [d, c], "USD", [5, 3], "trade", "retail")
+    t_small = time.perf_counter() - s
+    custody = Custody(js)
+    s = time.perf_counter()
+    for i in range(n_small):
+        custody.deposit(i, c, "USD", 1 + (i & 1023))
+    t_deposit = time.perf_counter() - s
+
     print(f"accounts                 {j.n_accounts:,} ({n_assets} assets)")
     print(f"postings                 {len(j):,} ({2 * m:,} funding + {args.postings:,} transfers)")
     print(f"funding batches          {2 * m / t_fund:,.0f} postings/s")
@@ -106,6 +122,8 @@ def main() -> None:
     print(f"check() of {len(j):,}     {t_check:.3f} s")
     print(f"write_parquet            {t_export:.3f} s ({size_mb:.1f} MiB zstd)")
     print(f"single post()            {args.single / t_single:,.0f} postings/s")
+    print(f"post_many (2/batch)      {n_small / t_small:,.0f} batches/s")
+    print(f"Custody.deposit()        {n_small / t_deposit:,.0f} deposits/s")
     print(f"peak RSS (VmHWM)         {rss:.0f} MB")
 
 

@@ -494,3 +494,27 @@ def test_parquet_export_recomputes_balances_in_duckdb(j: Journal, tmp_path: Path
         f"FROM read_parquet('{accounts_path}') WHERE account = 'external:market'"
     ).fetchall()
     assert accts == [("external:market", "external", "market", True, None, False)]
+
+
+def test_open_accounts_is_all_or_nothing_and_columns_follow() -> None:
+    j = Journal()
+    before = snapshot(j)
+    for specs, match in [
+        ([("customer:a", "customer", "retail", {}), ("customer:a", "customer", "retail", {})], "opened twice"),
+        ([("customer:a", "customer", "retail", {}), ("x", "bank", "retail", {})], "unknown kind"),
+        ([("customer:a", "customer", "retail", {"limit": 5})], "unknown options"),
+        ([("customer:a", "customer", "retail")], "a spec is"),
+    ]:
+        with pytest.raises(LedgerError, match=match):
+            j.open_accounts(specs)
+        assert snapshot(j) == before
+    ids = j.open_accounts(
+        [
+            ("customer:a", "customer", "retail", {}),
+            ("customer:mm", "customer", "trading_firm", {"allow_negative_balance": True, "credit_limit_minor": 7}),
+            ("custody", "custody", "exchange", {}),
+        ]
+    )
+    assert ids == [1, 2, 3] and j.resolve("customer:mm").id == 2 and j.resolve(3).name == "custody"
+    assert j.floors().tolist() == [-MAX_BALANCE_MINOR, 0, -7, 0]
+    assert j.claim_mask().tolist() == [False, True, True, False]

@@ -1,4 +1,5 @@
-"""The exact double-entry ledger: journal (accounts, postings, invariants), balance sheet, custody."""
+"""The exact double-entry ledger: journal (accounts, postings, invariants), balance sheet, custody,
+loans to the house."""
 
 from hollow.ledger.balance_sheet import BalanceSheet
 from hollow.ledger.custody import (
@@ -19,9 +20,18 @@ from hollow.ledger.journal import (
     Transaction,
     open_standard_accounts,
 )
+from hollow.ledger.loans import Loans
+from hollow.ledger.standard_accounts import (
+    HOUSE_OWNERS,
+    HOUSE_PAYABLE,
+    HOUSE_RECEIVABLE,
+)
 
 __all__ = [
     "CLAIMS_ISSUED",
+    "HOUSE_OWNERS",
+    "HOUSE_PAYABLE",
+    "HOUSE_RECEIVABLE",
     "MAX_BALANCE_MINOR",
     "Account",
     "AccountKind",
@@ -29,6 +39,7 @@ __all__ = [
     "Cause",
     "Custody",
     "Journal",
+    "Loans",
     "PendingWithdrawal",
     "Posting",
     "Transaction",

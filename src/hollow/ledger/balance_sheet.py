@@ -131,7 +131,7 @@ class BalanceSheet:
         fire = _per_asset(assets, fire_sale_prices_minor, "fire_sale_prices_minor", prices.__getitem__, prices.__getitem__)
         accounts = journal.accounts()
         kinds = np.array([a.kind.value for a in accounts])
-        claim = np.array([a.claim for a in accounts], dtype=bool)
+        claim = journal.claim_mask()
         is_house = kinds == AccountKind.HOUSE.value
         routed_row = journal.account_id(HOUSE_RECEIVABLE) if journal.has_account(HOUSE_RECEIVABLE) else None
         masks = (kinds == AccountKind.CUSTODY.value, kinds == AccountKind.CUSTOMER.value, is_house & claim)

@@ -130,14 +130,12 @@ class Custody:
         return acct
 
     def _holdings(self, account: int | str, what: str, kinds: tuple[AccountKind, ...]) -> int:
-        """An account that may receive or send units beside custody: on the holdings layer, of
-        one of `kinds`, and not custody itself."""
+        """An account that may receive or send units here: on the holdings layer, of one of `kinds`."""
         acct = self.journal.resolve(account)
-        if acct.claim or acct.id == self.journal.claims_issued or acct.kind not in kinds or acct.id == self.custody:
+        if acct.claim or acct.id == self.journal.claims_issued or acct.kind not in kinds:
             raise LedgerError(
                 f"custody: {what} {acct.name!r} must be a holdings account of kind "
-                f"{' or '.join(k.value for k in kinds)} other than custody (got kind {acct.kind}, "
-                f"{'claim' if acct.claim else 'holdings'})"
+                f"{' or '.join(k.value for k in kinds)} (got kind {acct.kind}, {'claim' if acct.claim else 'holdings'})"
             )
         return acct.id
 
@@ -157,12 +155,14 @@ class Custody:
         """Credit `account` with a claim for `amount_minor` of `asset`; returns the postings' seqs.
 
         The units come from `source` (default: `external:house_owners` for a house account, the
-        depositors for everyone else) and go to custody, or to `route_to` (a house or external
-        holdings account: the claim is issued but custody never sees the units, and nothing
-        records a receivable; see `route_deposit_to_house` for the booked version).
+        depositors for everyone else) and go to custody, or to `route_to` (another custody account,
+        or a house holdings account: then the claim is issued but custody never sees the units,
+        and nothing records a receivable; see `route_deposit_to_house` for the booked version).
         """
         acct = self._validate(ts_ns, account, asset, amount_minor)
-        dest = self.custody if route_to is None else self._holdings(route_to, "route_to", (AccountKind.HOUSE,))
+        dest = self.custody
+        if route_to is not None:
+            dest = self._holdings(route_to, "route_to", (AccountKind.HOUSE, AccountKind.CUSTODY))
         if source is None:
             src = self.house_owners if acct.kind is AccountKind.HOUSE else self.depositors
         else:

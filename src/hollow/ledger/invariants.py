@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hollow.errors import LedgerError
-from hollow.ledger.accounts import CLAIMS_ISSUED
+from hollow.ledger.accounts import CLAIMS_ISSUED, Account
 from hollow.ledger.validation import MAX_BALANCE_MINOR
 
 if TYPE_CHECKING:
@@ -31,17 +31,21 @@ def exact_sum(values: np.ndarray) -> int:
 def replay(journal: Journal, upto: int) -> np.ndarray:
     """Balances (accounts x assets) recomputed from postings [0, upto), exactly: amounts are split
     in 32-bit halves whose sums cannot wrap, chunk by chunk, and recombined as Python ints."""
-    accounts, codes = journal.accounts(), journal.assets
+    return _replay(journal.postings(0, upto), journal.accounts(), journal.assets)
+
+
+def _replay(cols: dict[str, np.ndarray], accounts: list[Account], codes: tuple[str, ...]) -> np.ndarray:
     n_as = len(codes)
     size = len(accounts) * n_as
     total = np.zeros(size, dtype=object)
     total[:] = 0
+    upto = len(cols["amount_minor"])
     for lo_row in range(0, upto, _REPLAY_CHUNK):
-        c = journal.postings(lo_row, min(upto, lo_row + _REPLAY_CHUNK))
-        a = c["asset"].astype(np.int64)
-        fk = c["from_account"].astype(np.int64) * n_as + a
-        tk = c["to_account"].astype(np.int64) * n_as + a
-        amt = c["amount_minor"]
+        rows = slice(lo_row, min(upto, lo_row + _REPLAY_CHUNK))
+        a = cols["asset"][rows].astype(np.int64)
+        fk = cols["from_account"][rows].astype(np.int64) * n_as + a
+        tk = cols["to_account"][rows].astype(np.int64) * n_as + a
+        amt = cols["amount_minor"][rows]
         hi = amt >> 32
         lo = amt & _LO_MASK
         acc_hi = np.zeros(size, dtype=np.int64)
@@ -65,8 +69,8 @@ def check(journal: Journal) -> None:
     n = len(journal)
     accounts, codes = journal.accounts(), journal.assets
     n_acc, n_as = len(accounts), len(codes)
+    c = journal.postings()
     if n:
-        c = journal.postings()
         amt = c["amount_minor"]
         if int(amt.min()) <= 0 or int(amt.max()) > MAX_BALANCE_MINOR:
             i = int(np.flatnonzero((amt <= 0) | (amt > MAX_BALANCE_MINOR))[0])
@@ -80,7 +84,7 @@ def check(journal: Journal) -> None:
         if same.any():
             raise LedgerError(f"check: posting {int(np.flatnonzero(same)[0])} moves from an account to itself")
     stored = journal.balance_matrix()
-    replayed = replay(journal, n)
+    replayed = _replay(c, accounts, codes)
     diff = replayed != stored
     if diff.any():
         i, j = (int(x) for x in np.argwhere(diff)[0])
@@ -88,7 +92,7 @@ def check(journal: Journal) -> None:
             f"check: balance of {accounts[i].name!r} in {codes[j]} is {stored[i, j]} "
             f"but its postings add up to {replayed[i, j]}"
         )
-    claims = np.array([a.claim for a in accounts], dtype=bool)
+    claims = journal.claim_mask()
     for j, code in enumerate(codes):
         col = stored[:, j]
         total = exact_sum(col)
@@ -98,7 +102,7 @@ def check(journal: Journal) -> None:
         issued = int(col[journal.claims_issued])
         if issued != -claim_total:
             raise LedgerError(f"check: {CLAIMS_ISSUED} holds {issued} {code} but claims sum to {claim_total}")
-    floors = np.array([a.floor_minor for a in accounts], dtype=np.int64)
+    floors = journal.floors()
     below = stored < floors[:, None]
     if below.any():
         i, j = (int(x) for x in np.argwhere(below)[0])

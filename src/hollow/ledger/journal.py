@@ -184,6 +184,14 @@ class Journal:
     def accounts(self) -> list[Account]:
         return list(self._reg.accounts)
 
+    def floors(self) -> np.ndarray:
+        """Lowest balance each account may reach (by id, in every asset), int64, a copy."""
+        return self._reg.floor_np[: len(self._reg)].copy()
+
+    def claim_mask(self) -> np.ndarray:
+        """True for claim accounts (by id), a copy."""
+        return self._reg.claim_np[: len(self._reg)].copy()
+
     @property
     def n_accounts(self) -> int:
         return len(self._reg)
@@ -299,24 +307,23 @@ class Journal:
         a = asset_column(assets, n, self._asset_idx, self._codes)
         reg = self._reg
         n_acc = len(reg.accounts)
-        for what, col, bad in (
+        checks = (
             ("amount_minor must be in (0, 2**62], got", amt, (amt <= 0) | (amt > MAX_BALANCE_MINOR)),
             ("unknown from_account", f, (f < 0) | (f >= n_acc)),
             ("unknown to_account", t, (t < 0) | (t >= n_acc)),
             ("ts_ns must be >= 0, got", ts, ts < 0),
             ("ref must be >= -1, got", rf, rf < -1),
-        ):
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise LedgerError(f"batch refused at index {i}: {what} {col[i]}")
-        same = f == t
-        if same.any():
-            i = int(np.flatnonzero(same)[0])
-            raise LedgerError(f"batch refused at index {i}: from and to are the same account {reg.accounts[int(f[i])].name!r}")
-        cross = reg.layer_np[f] != reg.layer_np[t]
-        if cross.any():
-            i = int(np.flatnonzero(cross)[0])
+        )
+        if np.logical_or.reduce([bad for *_, bad in checks]).any():  # one test in the common case
+            what, col, bad = next(c for c in checks if c[2].any())
+            i = int(np.flatnonzero(bad)[0])
+            raise LedgerError(f"batch refused at index {i}: {what} {col[i]}")
+        same, cross = f == t, reg.layer_np[f] != reg.layer_np[t]
+        if (same | cross).any():
+            i = int(np.flatnonzero(same | cross)[0])
             names = reg.accounts[int(f[i])].name, reg.accounts[int(t[i])].name
+            if same[i]:
+                raise LedgerError(f"batch refused at index {i}: from and to are the same account {names[0]!r}")
             raise LedgerError(f"batch refused at index {i}: {cross_layer_message(*names)}")
         log = self._log
         cause_ids, new_causes = string_column(causes, n, "causes", log.causes.index, len(log.causes.values))
@@ -327,9 +334,7 @@ class Journal:
         # Everything is validated; from here on nothing can fail.
         log.causes.extend(new_causes)
         log.classes.extend(new_classes)
-        cols = {"ts_ns": ts, "from_account": f, "to_account": t, "asset": a, "amount_minor": amt}
-        cols |= {"cause": cause_ids, "counterparty_class": class_ids, "ref": rf}
-        seqs = log.extend(cols)
+        seqs = log.extend(ts, f, t, a, amt, cause_ids, class_ids, rf)
         self._bal.reshape(-1)[keys] = values
         return seqs
 

@@ -80,13 +80,30 @@ class PostingLog:
         self.n = seq + 1
         return seq
 
-    def extend(self, columns: dict[str, np.ndarray]) -> range:
-        """Append one batch given as arrays of equal length, by column name."""
+    def extend(
+        self,
+        ts: np.ndarray,
+        f: np.ndarray,
+        t: np.ndarray,
+        a: np.ndarray,
+        amount: np.ndarray,
+        cause: np.ndarray,
+        cls: np.ndarray,
+        ref: np.ndarray,
+    ) -> range:
+        """Append one batch given as arrays of equal length."""
         start = self.n
-        end = start + len(columns["amount_minor"])
+        end = start + len(amount)
         self.grow(end)
-        for key, values in columns.items():
-            self.cols[key][start:end] = values
+        c = self.cols
+        c["ts_ns"][start:end] = ts
+        c["from_account"][start:end] = f
+        c["to_account"][start:end] = t
+        c["asset"][start:end] = a
+        c["amount_minor"][start:end] = amount
+        c["cause"][start:end] = cause
+        c["counterparty_class"][start:end] = cls
+        c["ref"][start:end] = ref
         self.n = end
         return range(start, end)
 

@@ -56,8 +56,14 @@ def _bound(x: int) -> str:
     return str(x)
 
 
+_PLAIN_INTS = frozenset({int, np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8})
+
+
 def _non_int_types(values: Any) -> list[type]:
-    return [t for t in set(map(type, values)) if not issubclass(t, (int, np.integer)) or issubclass(t, bool)]
+    types = set(map(type, values))
+    if types <= _PLAIN_INTS:
+        return []
+    return [t for t in types if not issubclass(t, (int, np.integer)) or issubclass(t, bool)]
 
 
 def _first_of_type(values: Any, bad: list[type]) -> tuple[int, Any]:
@@ -67,43 +73,52 @@ def _first_of_type(values: Any, bad: list[type]) -> tuple[int, Any]:
 def int_column(values: Any, n: int | None, what: str) -> np.ndarray:
     """`values` as an int64 array (length `n` if given; a scalar int is repeated when `n` is
     given). Bools, floats (NaN included), strings and values outside int64 are refused."""
-    if is_int(values):
+    if type(values) is np.ndarray and values.dtype.kind == "i" and values.ndim == 1:
+        arr = values.astype(np.int64, copy=False)  # the common case, already exact
+    elif type(values) in (list, tuple) or (isinstance(values, Sequence) and not isinstance(values, (str, bytes))):
+        arr = _int_sequence(values, what)
+    elif is_int(values):
         if n is None:
             raise LedgerError(f"batch refused: {what} must be a sequence of integers, got the scalar {values!r}")
         return np.full(n, require_int(values, what, -INT64_MAX - 1, INT64_MAX, "batch refused"), dtype=np.int64)
-    if is_bool(values) or isinstance(values, (str, bytes)):
-        raise LedgerError(f"batch refused: {what} must hold integers, got {values!r}")
-    try:
-        arr = np.asarray(values)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise LedgerError(f"batch refused: {what} is not an integer array ({exc})") from None
-    if arr.ndim != 1:
-        raise LedgerError(f"batch refused: {what} must be one-dimensional, got shape {arr.shape}")
-    if arr.size == 0:
-        arr = np.zeros(0, dtype=np.int64)  # [] arrives as float64
-    elif not isinstance(values, np.ndarray) or arr.dtype.kind == "O":
-        # elements as given: a coerced dtype must not hide a bool, a float or a string
-        items = values if isinstance(values, Sequence) else arr.tolist()
-        bad = _non_int_types(items)
-        if bad:
-            i, x = _first_of_type(items, bad)
-            raise LedgerError(f"batch refused at index {i}: {what} must hold integers, got {x!r}")
-        if arr.dtype.kind not in "iu":  # object, or ints beyond int64 that came out as float64
-            out = next(((i, x) for i, x in enumerate(items) if not -INT64_MAX - 1 <= x <= INT64_MAX), None)
-            if out is not None:
-                raise LedgerError(f"batch refused at index {out[0]}: {what} has {out[1]}, outside int64")
-            arr = np.array(items, dtype=np.int64)
-    if arr.dtype.kind == "b":
-        raise LedgerError(f"batch refused: {what} must hold integers, got a bool array")
-    if arr.dtype.kind not in "iu":
-        raise LedgerError(f"batch refused: {what} must hold integers, got dtype {arr.dtype}")
-    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > INT64_MAX:
-        i = int(np.argmax(arr))
-        raise LedgerError(f"batch refused at index {i}: {what} has {arr[i]}, outside int64")
-    arr = arr.astype(np.int64, copy=False)
+    elif isinstance(values, np.ndarray):
+        arr = _int_array(values, what)
+    else:
+        raise LedgerError(f"batch refused: {what} must hold integers (a sequence, an array or one int), got {values!r}")
     if n is not None and arr.shape[0] != n:
         raise LedgerError(f"batch refused: {what} has length {arr.shape[0]}, expected {n}")
     return arr
+
+
+def _int_sequence(values: Sequence[Any], what: str) -> np.ndarray:
+    """A list or tuple of ints, each checked as given (numpy would turn True into 1, 2**63 into a
+    float and "2" into a string)."""
+    bad = _non_int_types(values)
+    if bad:
+        i, x = _first_of_type(values, bad)
+        raise LedgerError(f"batch refused at index {i}: {what} must hold integers, got {x!r}")
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        i, x = next((i, x) for i, x in enumerate(values) if not -INT64_MAX - 1 <= x <= INT64_MAX)
+        raise LedgerError(f"batch refused at index {i}: {what} has {x}, outside int64") from None
+
+
+def _int_array(arr: np.ndarray, what: str) -> np.ndarray:
+    if arr.ndim != 1:
+        raise LedgerError(f"batch refused: {what} must be one-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if arr.dtype.kind == "O":
+        return _int_sequence(arr.tolist(), what)
+    if arr.dtype.kind == "b":
+        raise LedgerError(f"batch refused: {what} must hold integers, got a bool array")
+    if arr.dtype.kind != "u":
+        raise LedgerError(f"batch refused: {what} must hold integers, got dtype {arr.dtype}")
+    if int(arr.max()) > INT64_MAX:
+        i = int(np.argmax(arr))
+        raise LedgerError(f"batch refused at index {i}: {what} has {arr[i]}, outside int64")
+    return arr.astype(np.int64)
 
 
 def _strings(values: Any, n: int, what: str) -> np.ndarray:
