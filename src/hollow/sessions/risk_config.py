@@ -52,9 +52,9 @@ class MarginConfig(Strict):
 
 class CollateralConfig(Strict):
     asset: str
-    weight: Annotated[Decimal, Field(ge=0, le=1)]
-    initial_weight: Annotated[Decimal, Field(ge=0, le=1)]
-    imf_factor: Annotated[Decimal, Field(ge=0, lt=1)]
+    weight: Annotated[Decimal, Field(ge=0, le=1, decimal_places=6)]  # exact in parts per million
+    initial_weight: Annotated[Decimal, Field(ge=0, le=1, decimal_places=6)]  # exact in parts per million
+    imf_factor: Annotated[Decimal, Field(ge=0, lt=1, decimal_places=6)]  # exact in parts per million
     price_usd: Annotated[Decimal, Field(gt=0)]
 
     @model_validator(mode="after")
