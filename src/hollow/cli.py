@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app and turns user errors into one line on stderr."""
     try:
         with _terminate_as_interrupt():
-            code = app(args=argv, standalone_mode=False)
+            code = app(args=argv, prog_name="hollow", standalone_mode=False)
     except HollowError as exc:
         _fail(str(exc), exc.exit_code)
     except UsageError as exc:

@@ -4,16 +4,16 @@ It sits beside `money.py` at the bottom of the package, so each agent's or risk 
 can live beside its code without importing a higher layer's schema.
 
 Types are strict (`true` is not a number, `"yes"` is not a bool, `2.0` is not a count), numbers are
-finite and at most 2**53 in magnitude, and times in s/ms/us must convert to a whole number of
+finite and at most 2**53 in magnitude (`*_bps` at most 100%, `*_usd` at most $100bn and exact to
+the micro-dollar), and times in s/ms/us must convert to a whole number of
 nanoseconds between 1 ns and a year: whatever passes can be converted to int64 without wrapping.
 """
 
 from __future__ import annotations
 
-import math
 import tomllib
 import types
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
@@ -34,6 +34,10 @@ MAX_LATENCY_NS = 60 * 10**9  # a link slower than a minute is not a latency; jit
 MAX_USD = 10**11
 """$100bn: more than any exchange held. Forty such amounts in micro-dollars still fit the ledger's
 2**62 bound on a balance, so sums of a few fields cannot wrap."""
+USD_STEP = Decimal("0.000001")  # any `*_usd` Decimal field is exact to the micro-dollar, USD's minor unit
+MAX_BPS = 10_000
+"""Any `*_bps` field: 100% (of a price, a fee). More means nothing, and would push a quote's price
+through zero or past int64."""
 NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "min": 60 * 10**9}
 
 Positive = Annotated[float, Field(gt=0)]
@@ -42,7 +46,7 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 PositiveInt = Annotated[int, Field(gt=0, le=MAX_MAGNITUDE)]
 Count = Annotated[int, Field(ge=0, le=10_000)]
 UsdAmount = Annotated[Decimal, Field(ge=0, le=MAX_USD, decimal_places=6)]  # money: exact, to the micro-dollar
-Percent = Annotated[Decimal, Field(gt=0, lt=100)]
+Percent = Annotated[Decimal, Field(gt=0, lt=100, decimal_places=4)]  # exact in parts per million
 Seed = Annotated[int, Field(ge=0, le=MAX_MAGNITUDE)]
 Name = Annotated[str, AfterValidator(safe_name)]  # it becomes a folder name
 
@@ -54,11 +58,10 @@ def _time(unit: str, *, positive: bool, most_ns: int = MAX_SPAN_NS) -> Any:
     per = NS_PER_UNIT[unit]
 
     def check(value: float) -> float:
-        ns = int(value * per)
-        if positive and ns < 1:
-            raise ValueError(f"{value:g} {unit} is less than 1 ns, the clock's step (the least is {1 / per:g} {unit})")
-        if ns > most_ns:
+        if value * per > most_ns:  # compared as floats first: 1e300 s is no int
             raise ValueError(f"{value:g} {unit} is more than the longest allowed, {most_ns / per:g} {unit}")
+        if positive and int(value * per) < 1:
+            raise ValueError(f"{value:g} {unit} is less than 1 ns, the clock's step (the least is {1 / per:g} {unit})")
         return value
 
     return Annotated[float, Field(gt=0) if positive else Field(ge=0), AfterValidator(check)]
@@ -145,8 +148,16 @@ class Strict(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _bounded(cls, value: Any) -> Any:
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
         _check_magnitude(value)
+        name, number = info.field_name, isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+        if number and name.endswith("_bps") and abs(value) > MAX_BPS:
+            raise ValueError(f"{_show(value)} bps is more than 100% ({MAX_BPS:,} bps)")
+        if number and name.endswith("_usd"):
+            if abs(value) > MAX_USD:
+                raise ValueError(f"{_show(value)} USD is more than the largest amount hollow takes, {MAX_USD:,} USD")
+            if isinstance(value, Decimal) and value != value.quantize(USD_STEP, rounding=ROUND_DOWN):
+                raise ValueError(f"{value} USD is finer than a micro-dollar (at most 6 digits after the point)")
         return value
 
 

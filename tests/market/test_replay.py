@@ -226,3 +226,83 @@ def test_replay_csv_is_the_engine_entry_point(tmp_path: Path) -> None:
     assert (rows, fills, rejects, bad, messages) == (11, 4, 1, 0, [])
     with pytest.raises(OSError):
         _engine.replay_csv(str(orders), str(tmp_path / "no" / "f.csv"), str(tmp_path / "r.csv"), 0)
+
+
+def refused(capsys, *args: str) -> str:
+    """`hollow ARGS` in-process: exit 2 and exactly one line on stderr; returns that line."""
+    from tests.cli_support import assert_refused, hollow as run
+
+    return assert_refused(run(capsys, *args))
+
+
+def test_the_rejects_file_of_the_output_is_never_the_input(tmp_path: Path, capsys) -> None:
+    """`replay day.rejects.csv --out day.csv` used to truncate its own input."""
+    orders = write(tmp_path / "day.rejects.csv", SMALL)
+    before = orders.read_bytes()
+    line = refused(capsys, "book", "replay", str(orders), "--out", str(tmp_path / "day.csv"))
+    assert "rejects file" in line and "would overwrite the input" in line
+    assert orders.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["day.rejects.csv"]
+
+
+@pytest.mark.parametrize("link", ["hard", "soft", "spelling"])
+def test_an_output_that_is_the_input_under_another_name_is_refused(tmp_path: Path, capsys, link: str) -> None:
+    orders = write(tmp_path / "orders.csv", SMALL)
+    before = orders.read_bytes()
+    out = tmp_path / "out.csv"
+    if link == "hard":
+        os.link(orders, out)
+    elif link == "soft":
+        out.symlink_to(orders)
+    else:
+        (tmp_path / "sub").mkdir()
+        out = tmp_path / "sub" / ".." / "orders.csv"
+    line = refused(capsys, "book", "replay", str(orders), "--out", str(out))
+    assert "would overwrite the input" in line
+    assert orders.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("out", "needle"),
+    [("", "--out '': empty path"), (".", "is a folder"), ("missing/f.csv", "does not exist"),
+     ("orders.csv/f.csv", "a part of this path is a file"), ("/proc/hollow-test.csv", "nothing was written")],
+    ids=["empty", "folder", "no-folder", "under-a-file", "unwritable"],
+)
+def test_bad_outputs_are_one_line_and_write_nothing(tmp_path: Path, capsys, monkeypatch, out: str, needle: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "orders.csv", SMALL)
+    assert needle in refused(capsys, "book", "replay", "orders.csv", "--out", out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+
+
+def test_a_band_beyond_int64_is_a_flag_error(tmp_path: Path, capsys) -> None:
+    orders = write(tmp_path / "orders.csv", SMALL)
+    assert "--band" in refused(capsys, "book", "replay", str(orders), "--out", str(tmp_path / "f.csv"), "--band", str(2**70))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+
+
+def test_utf16_orders_are_not_utf8_text(tmp_path: Path, capsys) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text("\n".join([HEADER, *SMALL]) + "\n", encoding="utf-16")
+    line = refused(capsys, "book", "replay", str(orders), "--out", str(tmp_path / "f.csv"))
+    assert "not UTF-8 text: it is UTF-16" in line and "codec" not in line
+
+
+def test_messages_never_end_inside_a_character(tmp_path: Path, capsys) -> None:
+    header = "ts_ns,order_id,agent,action,side,type,p" + "é" * 10 + ",x"  # byte 40 falls inside an 'é'
+    orders = write(tmp_path / "h.csv", [], header=header)
+    line = refused(capsys, "book", "replay", str(orders), "--out", str(tmp_path / "f.csv"))
+    assert "got 'ts_ns,order_id,agent,action,side,type,p...'" in line and "codec" not in line and "\ufffd" not in line
+    bad = write(tmp_path / "b.csv", ["1,1,a,add,buy,limit," + "1" * 37 + "éé,5"])
+    result = replay_file(bad, tmp_path / "f.csv", None)
+    assert result.bad_row_messages == ("line 2: price_ticks '" + "1" * 37 + "é...' is not an integer",)
+    (tmp_path / "f.rejects.csv").read_text(encoding="utf-8")  # valid UTF-8 throughout
+
+
+def test_a_failed_replay_keeps_the_earlier_outputs_whole(tmp_path: Path) -> None:
+    fills = tmp_path / "f.csv"
+    fills.write_text("earlier\n")
+    bad = write(tmp_path / "o.csv", SMALL, header="not,the,header")
+    with pytest.raises(HollowError, match="expected the header"):
+        replay_file(bad, fills, None)
+    assert fills.read_text() == "earlier\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "o.csv"]  # no temporary files

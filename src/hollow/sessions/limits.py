@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hollow.config import MAX_USD
+from hollow.config import MAX_BPS
 from hollow.errors import ScenarioError
 from hollow.money import asset
 
@@ -114,12 +114,25 @@ def _amount(amount: Decimal, code: str) -> str:
     return f"{amount:,.0f} {code}"
 
 
+def _check_units(path: str, field: str, code: str, units: Decimal) -> None:
+    """An amount of an asset (`*_units` tables) is exact in that asset's minor unit and fits with room for sums."""
+    try:
+        minor = asset(code).to_minor(units)
+    except ValueError as exc:
+        raise ScenarioError(path, field, str(exc)) from None
+    if abs(minor) > MAX_NOTIONAL_MINOR:
+        raise ScenarioError(path, field, f"{units} {code} is more than hollow can sum exactly ({MAX_NOTIONAL_MINOR:,} minor units)")
+
+
 def _check_sizes(regime: Any, path: str) -> None:
-    """Every `*_lots` size at the highest plausible price, and every `*_usd` amount, must be
-    representable in int64 minor units with room for sums."""
+    """Every `*_lots` size at the highest plausible price, and every `*_units` amount of an asset,
+    must be representable in int64 minor units with room for sums."""
     instrument = regime.instrument.instrument()
     quote = asset(instrument.quote)
     start_ticks = regime.instrument.start_ticks()
+    if start_ticks < 1:
+        raise ScenarioError(path, "instrument.start_price", f"{regime.instrument.start_price} is less than half of "
+                                                            f"instrument.tick_size ({regime.instrument.tick_size}): it rounds to 0 ticks")
     growth, growth_field = price_growth(regime)
     if start_ticks * growth > MAX_PRICE_TICKS:
         field = growth_field if growth > 2**10 else "instrument.start_price"
@@ -136,8 +149,22 @@ def _check_sizes(regime: Any, path: str) -> None:
                 raise ScenarioError(path, field, f"{value:,} lots is worth {_amount(worth, quote.code)} at the start price; "
                                                  f"an order or position may be worth at most {_amount(largest, quote.code)} in this "
                                                  f"regime (more cannot be summed exactly)")
-        elif name.endswith("_usd") and isinstance(value, (int, float, Decimal)) and abs(value) > MAX_USD:
-            raise ScenarioError(path, field, f"{_amount(Decimal(value), 'USD')} is more than the largest amount hollow takes, {_amount(Decimal(MAX_USD), 'USD')}")
+        elif name.endswith("_units") and isinstance(value, dict):
+            for code, units in value.items():
+                _check_units(path, f"{field}.{code}", code, units)
+
+
+def _check_ladder(regime: Any, path: str) -> None:
+    """The house's deepest bid (spread, levels, and the skew at its inventory limit) stays above zero."""
+    h = _get(regime, "house")
+    if h is None:
+        return
+    terms = {"house.half_spread_bps": h.half_spread_bps, "house.level_spacing_bps": (h.levels - 1) * h.level_spacing_bps,
+             "house.skew_bps_at_limit": h.skew_bps_at_limit}
+    depth = sum(terms.values())
+    if depth >= MAX_BPS:
+        raise ScenarioError(path, max(terms, key=terms.get), f"the house's deepest bid would sit {depth:,.6g} bps below fair "
+                                                              f"value, at a price of zero or less, so the venue would refuse it")
 
 
 def check_runnable(regime: Any, path: Path | str) -> Work:
@@ -145,6 +172,7 @@ def check_runnable(regime: Any, path: Path | str) -> Work:
     run would not finish in reasonable time; returns the work estimate otherwise."""
     path = str(path)
     _check_sizes(regime, path)
+    _check_ladder(regime, path)
     work = estimate_work(regime)
     if work.total > MAX_WORK:
         field, _, advice = work.largest()
