@@ -43,6 +43,7 @@ from hollow.ledger.validation import (
     asset_index,
     ceiling_message,
     cross_layer_message,
+    first_outside,
     floor_message,
     int_column,
     is_int,
@@ -242,20 +243,21 @@ class Journal:
         a = self._asset_idx.get(asset) if isinstance(asset, str) else None
         if a is None:
             raise LedgerError(f"posting refused: unknown asset {asset!r}; this journal has {', '.join(self._codes)}")
-        if not is_int(amount_minor) or not 0 < amount_minor <= MAX_BALANCE_MINOR:
+        if not (type(amount_minor) is int or is_int(amount_minor)) or not 0 < amount_minor <= MAX_BALANCE_MINOR:
             raise LedgerError(f"posting refused: amount_minor must be an int in (0, 2**62], got {amount_minor!r}")
         reg = self._reg
         n_acc = len(reg.accounts)
-        if not is_int(from_account) or not 0 <= from_account < n_acc:
+        if not (type(from_account) is int or is_int(from_account)) or not 0 <= from_account < n_acc:
             raise LedgerError(f"posting refused: unknown from_account {from_account!r}")
-        if not is_int(to_account) or not 0 <= to_account < n_acc:
+        if not (type(to_account) is int or is_int(to_account)) or not 0 <= to_account < n_acc:
             raise LedgerError(f"posting refused: unknown to_account {to_account!r}")
         f, t, amount = int(from_account), int(to_account), int(amount_minor)
         if f == t:
             raise LedgerError(f"posting refused: from and to are the same account {reg.accounts[f].name!r}")
         if reg.layer[f] != reg.layer[t]:
             raise LedgerError(f"posting refused: {cross_layer_message(reg.accounts[f].name, reg.accounts[t].name)}")
-        if not (is_int(ts_ns) and 0 <= ts_ns <= INT64_MAX and is_int(ref) and -1 <= ref <= INT64_MAX):
+        ints = (type(ts_ns) is int or is_int(ts_ns)) and (type(ref) is int or is_int(ref))  # no call for plain ints
+        if not (ints and 0 <= ts_ns <= INT64_MAX and -1 <= ref <= INT64_MAX):
             raise LedgerError(
                 f"posting refused: ts_ns and ref must be ints, ts_ns in [0, 2**63-1] and ref in [-1, 2**63-1]; "
                 f"got {ts_ns!r}, {ref!r}"
@@ -307,17 +309,16 @@ class Journal:
         a = asset_column(assets, n, self._asset_idx, self._codes)
         reg = self._reg
         n_acc = len(reg.accounts)
-        checks = (
-            ("amount_minor must be in (0, 2**62], got", amt, (amt <= 0) | (amt > MAX_BALANCE_MINOR)),
-            ("unknown from_account", f, (f < 0) | (f >= n_acc)),
-            ("unknown to_account", t, (t < 0) | (t >= n_acc)),
-            ("ts_ns must be >= 0, got", ts, ts < 0),
-            ("ref must be >= -1, got", rf, rf < -1),
-        )
-        if np.logical_or.reduce([bad for *_, bad in checks]).any():  # one test in the common case
-            what, col, bad = next(c for c in checks if c[2].any())
-            i = int(np.flatnonzero(bad)[0])
-            raise LedgerError(f"batch refused at index {i}: {what} {col[i]}")
+        for what, col, lo, hi in (
+            ("amount_minor must be in (0, 2**62], got", amt, 1, MAX_BALANCE_MINOR),
+            ("unknown from_account", f, 0, n_acc - 1),
+            ("unknown to_account", t, 0, n_acc - 1),
+            ("ts_ns must be >= 0, got", ts, 0, INT64_MAX),
+            ("ref must be >= -1, got", rf, -1, INT64_MAX),
+        ):
+            i = first_outside(col, lo, hi)
+            if i is not None:
+                raise LedgerError(f"batch refused at index {i}: {what} {col[i]}")
         same, cross = f == t, reg.layer_np[f] != reg.layer_np[t]
         if (same | cross).any():
             i = int(np.flatnonzero(same | cross)[0])

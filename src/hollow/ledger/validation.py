@@ -121,6 +121,18 @@ def _int_array(arr: np.ndarray, what: str) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def first_outside(col: np.ndarray, lo: int, hi: int) -> int | None:
+    """Index of the first value of `col` outside [lo, hi], or None. Tiny columns are checked with
+    Python ints, several times faster than numpy's per-call overhead."""
+    if col.shape[0] <= SMALL_BATCH:
+        values = col.tolist()
+        if not values or (lo <= min(values) and max(values) <= hi):
+            return None
+        return next(i for i, x in enumerate(values) if not lo <= x <= hi)
+    bad = (col < lo) | (col > hi)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
+
+
 def _strings(values: Any, n: int, what: str) -> np.ndarray:
     """A 1-D array of `n` strings; refuses anything numpy would have turned into a string."""
     try:
