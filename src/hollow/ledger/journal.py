@@ -17,8 +17,8 @@ cause and class tables exactly as they were. Balances are int64 bounded by +/-`M
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from hollow.ledger.accounts import (
 )
 from hollow.ledger.log import MAX_ASSETS, PostingLog
 from hollow.ledger.standard_accounts import open_standard_accounts
-from hollow.ledger.transaction import Posting, Transaction, posting_columns
+from hollow.ledger.transaction import Posting, Transaction, collect, posting_columns
 from hollow.ledger.validation import (
     INT64_MAX,
     MAX_BALANCE_MINOR,
@@ -144,14 +144,9 @@ class Journal:
         books being holdings; customers are always claims, custody and externals never.
         Flags must be real bools.
         """
-        flags = {
-            "allow_negative_balance": allow_negative_balance,
-            "credit_limit_minor": credit_limit_minor,
-            "liquidation_exempt": liquidation_exempt,
-            "fast_order_entry": fast_order_entry,
-            "claim": claim,
-        }
-        return self.open_accounts([(name, kind, cls, flags)])[0]
+        options = {"allow_negative_balance": allow_negative_balance, "credit_limit_minor": credit_limit_minor}
+        options |= {"liquidation_exempt": liquidation_exempt, "fast_order_entry": fast_order_entry, "claim": claim}
+        return self.open_accounts([(name, kind, cls, options)])[0]
 
     def open_accounts(self, specs: Sequence[tuple[str, AccountKind | str, str, Mapping[str, Any]]]) -> list[int]:
         """Open several accounts at once, all or none: each spec is (name, kind, cls, keyword
@@ -339,21 +334,12 @@ class Journal:
         self._bal.reshape(-1)[keys] = values
         return seqs
 
-    @contextmanager
-    def transaction(self, ts_ns: int | None = None) -> Iterator[Transaction]:
+    def transaction(self, ts_ns: int | None = None) -> AbstractContextManager[Transaction]:
         """Collect postings and apply them atomically when the block exits without an exception.
 
         `with journal.transaction(ts) as tx: tx.post(...); tx.post(...)`; `tx.seqs` after the block.
         """
-        if ts_ns is not None:
-            require_int(ts_ns, "ts_ns", 0, INT64_MAX, "transaction refused")
-        tx = Transaction(self, ts_ns)
-        try:
-            yield tx
-        except BaseException:
-            tx._close()
-            raise
-        tx._commit()
+        return collect(self, ts_ns)
 
     def post_all(self, postings: Iterable[Posting | tuple]) -> range:
         """Apply a list of `Posting`s atomically (sequential semantics, as `post_many`)."""

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from hollow.errors import LedgerError
+from hollow.ledger.validation import INT64_MAX, require_int
 
 if TYPE_CHECKING:
     from hollow.ledger.journal import Journal
@@ -60,12 +62,20 @@ class Transaction:
         self._rows.append(Posting(ts, from_account, to_account, asset, amount_minor, cause, counterparty_class, ref))
         return len(self._rows) - 1
 
-    def _close(self) -> None:
-        self._closed = True
 
-    def _commit(self) -> None:
-        self._closed = True
-        self.seqs = self._journal.post_all(self._rows)
+
+@contextmanager
+def collect(journal: Journal, ts_ns: int | None) -> Iterator[Transaction]:
+    """`Journal.transaction`: legs are applied in one `post_all` on a normal exit, never otherwise;
+    either way the transaction is closed afterwards."""
+    if ts_ns is not None:
+        require_int(ts_ns, "ts_ns", 0, INT64_MAX, "transaction refused")
+    tx = Transaction(journal, ts_ns)
+    try:
+        yield tx
+    finally:
+        tx._closed = True
+    tx.seqs = journal.post_all(tx._rows)
 
 
 def posting_columns(postings: Iterable[Posting | tuple]) -> tuple[Any, ...] | None:
