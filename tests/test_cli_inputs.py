@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import TINY, TINY_CASCADE, assert_refused, hollow, tree, with_field
+from tests.cli_support import (
+    TINY,
+    TINY_CASCADE,
+    assert_refused,
+    hollow,
+    tree,
+    with_field,
+)
 
 BIG = 2**39  # passes an int64 but wraps a numpy sum of notionals
 CASES = {
@@ -36,6 +43,11 @@ CASES = {
     "conflation beyond int64 ns": ("venue.conflation_us", 2**53, "venue.conflation_us", "less than or equal to"),
     "drift beyond reason": ("reference.drift_per_year", 1e9, "reference.drift_per_year", "largest price"),
     "negative seed": ("seed", -1, "seed", "greater than or equal to 0"),
+    # found by the fuzz tests below
+    "noise of 2**53 bps": ("house.signal_noise_bps", 2**53, "house.signal_noise_bps", "more than 100%"),
+    "tick larger than the price": ("instrument.tick_size", 2**31, "instrument.start_price", "rounds to 0 ticks"),
+    "ladder through zero": ("house.level_spacing_bps", 2_500.0, "house.level_spacing_bps", "price of zero or less"),
+    "money finer than a micro-dollar": ("accounts.retail_usd", "0.0000001", "accounts.retail_usd", "decimal places"),
     # silent nonsense: strict types, and sizes so large every order would be refused
     "duration true": ("duration_s", True, "duration_s", "expected a number, got true"),
     "hedge yes": ("arbitrageurs.hedge", "yes", "arbitrageurs.hedge", "expected true or false, got 'yes'"),
@@ -75,6 +87,8 @@ CASCADE_CASES = {
     "collateral beyond the bound": ("house_account.collateral_usd", "1e14", "house_account.collateral_usd", "largest amount"),
     "fund nan": ("insurance_fund_usd", "nan", "insurance_fund_usd", "finite"),
     "exempt yes": ("house_account.liquidation_exempt", "yes", "house_account.liquidation_exempt", "true or false"),
+    "collateral finer than a micro-dollar": ("house_account.collateral_usd", "841885.6515535018", "house_account.collateral_usd", "micro-dollar"),
+    "drop finer than ppm": ("reference.crash.drop_pct", 1e-9, "reference.crash.drop_pct", "decimal places"),
     "risk every 10 ns": ("margin.risk_interval_ms", 1e-5, "margin.risk_interval_ms", "events of work"),
 }
 
@@ -130,3 +144,23 @@ def test_missing_and_unreadable_regime_files(tmp_path: Path, capsys) -> None:
     assert_refused(hollow(capsys, "session", str(tmp_path / "nope.toml")), "nope.toml: no such file")
     assert_refused(hollow(capsys, "cascade", str(tmp_path)), "is a folder, not a file")
     assert_refused(hollow(capsys, "session", ""), "'': empty path")
+
+
+COLLATERAL = {"asset": "FTT", "weight": "0.95", "initial_weight": "0.95", "imf_factor": "0.0005", "price_usd": "33.86"}
+
+
+@pytest.mark.parametrize(
+    ("collateral", "units", "field", "reason"),
+    [
+        ({**COLLATERAL, "weight": "0.0000001"}, "1", "collateral.0.weight", "decimal places"),
+        (COLLATERAL, "0.000000001", "house_account.collateral_units.FTT", "finer than its minor unit"),
+        (COLLATERAL, str(2**52), "house_account.collateral_units.FTT", "sum exactly"),
+    ],
+    ids=["weight-finer-than-ppm", "units-finer-than-minor", "units-beyond-sums"],
+)
+def test_bad_collateral_is_one_line(tmp_path: Path, capsys, collateral: dict, units: str, field: str, reason: str) -> None:
+    text = with_field(with_field(TINY_CASCADE, "collateral", [collateral]), "house_account.collateral_units", {"FTT": units})
+    regime = tmp_path / "bad.toml"
+    regime.write_text(text)
+    assert_refused(hollow(capsys, "cascade", str(regime), "--quiet", "--out", str(tmp_path / "out")), f"{regime}: {field}: ", reason)
+    assert tree(tmp_path) == ["bad.toml"]

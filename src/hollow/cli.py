@@ -7,19 +7,24 @@ so a folder under runs/ is either a whole run with its manifest or absent. Exit 
 
 from __future__ import annotations
 
-import hashlib
-import signal
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache, partial
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterator, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer._click.exceptions import UsageError  # typer bundles its own click
 
-from hollow.config import MAX_MAGNITUDE
-from hollow.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_PROBLEMS, HollowError, ScenarioError
+from hollow.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_PROBLEMS,
+    HollowError,
+    ScenarioError,
+)
+from hollow.io.bounds import MAX_MAGNITUDE
 from hollow.io.text import one_line
 
 T = TypeVar("T")
@@ -59,7 +64,7 @@ def say(console: Any, text: str) -> None:
 def book_replay(
     orders: Annotated[str, typer.Argument(metavar="ORDERS.csv", help="Order messages CSV: ts_ns,order_id,agent,action,side,type,price_ticks,qty_lots")],
     fills: Annotated[str, typer.Option("--out", help="Where to write the fills CSV (rejects go to <stem>.rejects.csv).")],
-    band: Annotated[Optional[int], typer.Option("--band", min=1, max=MAX_MAGNITUDE, help="Price protection band in ticks (off unless given).")] = None,
+    band: Annotated[int | None, typer.Option("--band", min=1, max=MAX_MAGNITUDE, help="Price protection band in ticks (off unless given).")] = None,
 ) -> None:
     """Replay a message file through one book, deterministically, and write every fill."""
     from hollow.market.replay import replay_file
@@ -98,6 +103,8 @@ def _run_with_progress(quiet: bool, label: str, run: Callable[..., T]) -> T:
 def _prepare_run(kind: str, regime_file: str, load: Callable[[Path], Any], seed: int | None, out_dir: str | None, force: bool):
     """Everything checked before a run starts: the regime file, its fields, its cost, the seed and the
     output folder. Returns (regime, seed, RunFolder)."""
+    import hashlib
+
     from hollow.io.paths import input_file, safe_name
     from hollow.io.run_folder import RunFolder
     from hollow.sessions.limits import check_runnable
@@ -123,8 +130,8 @@ def _version() -> str:
 
 
 RegimeArgument = Annotated[str, typer.Argument(metavar="REGIME.toml", help="A regime file (see scenarios/regimes/).")]
-SeedOption = Annotated[Optional[int], typer.Option("--seed", min=0, max=MAX_MAGNITUDE, help="Seed; default: the regime's own.")]
-OutDirOption = Annotated[Optional[str], typer.Option("--out", help="Output folder; default runs/<regime>-<seed>.")]
+SeedOption = Annotated[int | None, typer.Option("--seed", min=0, max=MAX_MAGNITUDE, help="Seed; default: the regime's own.")]
+OutDirOption = Annotated[str | None, typer.Option("--out", help="Output folder; default runs/<regime>-<seed>.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", help="No progress bar or summary; just the output folder.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace the output folder if it holds an earlier run.")]
 
@@ -193,6 +200,8 @@ def cascade(
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM unwinds like Ctrl-C, so a killed run still removes its temporary folder."""
+    import signal  # here, not at the top: `hollow book replay` is start-up bound
+
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 

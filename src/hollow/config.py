@@ -17,18 +17,24 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from hollow.errors import ScenarioError
+from hollow.io.bounds import MAX_MAGNITUDE
 from hollow.io.paths import input_file, safe_name
 from hollow.io.text import clip, decode_utf8
 from hollow.money import MAX_DECIMALS, PPM
 
 M = TypeVar("M", bound=BaseModel)
 
-MAX_MAGNITUDE = 2**53
-"""The largest number any field may hold: the order book's largest price or quantity, and the largest
-integer a float holds exactly, so no field alone can push an int64 conversion over."""
 MAX_SPAN_NS = 366 * 24 * 3600 * 10**9  # no interval or delay beyond a year: times stay far inside int64 ns
 MAX_LATENCY_NS = 60 * 10**9  # a link slower than a minute is not a latency; jitter and multipliers stay small
 MAX_USD = 10**11

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from hollow.errors import PathError
-from hollow.io.paths import atomic_files, input_file, output_file, refuse_inputs, safe_name
+from hollow.io.paths import (
+    atomic_files,
+    input_file,
+    output_file,
+    refuse_inputs,
+    safe_name,
+)
 
 
 def test_an_output_that_is_an_input_under_any_name_is_refused(tmp_path: Path) -> None:
@@ -84,10 +90,9 @@ def test_safe_names_pass_unchanged(name: str) -> None:
 def test_atomic_files_leave_nothing_on_error_and_replace_on_success(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     target.write_text("old")
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_files([target]) as (temp,):
-            temp.write_text("half")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_files([target]) as (temp,):
+        temp.write_text("half")
+        raise KeyboardInterrupt
     assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
     with atomic_files([target]) as (temp,):
         temp.write_text("new")

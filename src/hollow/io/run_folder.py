@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from hollow.errors import PathError
-from hollow.io.paths import file_id, output_path, stat_or_none, temp_name, writable_folder
+from hollow.io.paths import (
+    file_id,
+    output_path,
+    stat_or_none,
+    temp_name,
+    writable_folder,
+)
 
 __all__ = ["FORMAT", "MANIFEST", "RunFolder", "verify_run"]
 
