@@ -2,10 +2,13 @@
 
     PYTHONPATH=src .venv/bin/python experiments/faucet.py [--seeds 5] [--duration-s 600] [--out docs/faucet]
 
-Two one-dimensional sweeps around `scenarios/regimes/2021_sharks.toml` (with `duration_s` overridden):
+Two one-dimensional sweeps around `scenarios/regimes/2021_sharks.toml` (with `duration_s` overridden),
+and a grid of the house's defences:
 
   (a) staleness: house.signal_staleness_ms in 1 .. 2000 ms, the base regime's arbitrageurs and firms;
-  (b) count:     arbitrageurs.count in 0 .. 20, the base regime's staleness, trading_firms.count = 0.
+  (b) count:     arbitrageurs.count in 0 .. 20, the base regime's staleness, trading_firms.count = 0;
+  (c) defences:  none / requote on a move of its view / learn from its fills / both, at staleness 10 and
+                 1000 ms and requote interval 250 and 50 ms, the base competitors; and retail alone.
 
 Each point is run for seeds 1..N in parallel (2 worker processes). Writes `results.parquet` (one row
 per session) to --out and the chart to --chart (default docs/faucet.png), and prints the table.
@@ -30,6 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "regimes" / "2021_sharks.toml"
 STALENESS_MS = (1, 10, 100, 250, 500, 1000, 2000)
 ARBITRAGEURS = (0, 1, 2, 5, 10, 20)
+DEFENCES = {  # the house's fields for each defence
+    "none": {},
+    "move": {"requote_on_move_bps": 1.0},
+    "learn": {"learn_from_fills": True},
+    "both": {"requote_on_move_bps": 1.0, "learn_from_fills": True},
+}
+DEFENCE_CASES = ((10, 250), (10, 50), (1000, 250), (1000, 50))  # (staleness ms, requote interval ms)
+RETAIL_ONLY = "retail only"
 MINOR_PER_USD = 1_000_000
 METRICS = (
     ("house_pnl_per_million_house_volume", "PnL per $1M house vol (USD)"),
@@ -46,6 +57,28 @@ def sweep_points(base: Regime, duration_s: float) -> dict[tuple[str, int], Regim
     for n in ARBITRAGEURS:
         points[("arbitrageurs", n)] = regime_with(base, duration_s=duration_s, arbitrageurs__count=n, trading_firms__count=0)
     return points
+
+
+def defence_points(base: Regime, duration_s: float) -> dict[tuple[str, int], Regime]:
+    """Sweep (c): keyed ("defences/<defence>/<staleness ms>", requote interval ms); the retail-only
+    rows ("defences/<defence>/retail only", 250) show what a defence costs where nobody is informed."""
+    points: dict[tuple[str, int], Regime] = {}
+    for name, fields in DEFENCES.items():
+        house = {f"house__{k}": v for k, v in fields.items()}
+        for staleness, interval in DEFENCE_CASES:
+            points[(f"defences/{name}/{staleness}", interval)] = regime_with(
+                base, duration_s=duration_s, house__signal_staleness_ms=float(staleness), house__requote_interval_ms=float(interval), **house
+            )
+        points[(f"defences/{name}/{RETAIL_ONLY}", 250)] = regime_with(
+            base, duration_s=duration_s, arbitrageurs__count=0, trading_firms__count=0, **house
+        )
+    return points
+
+
+def defence_rows(summary: dict) -> list[tuple[str, int, list[dict]]]:
+    """(staleness label, interval, [house PnL spread per defence]) in table order."""
+    cases = [(str(s), i) for s, i in DEFENCE_CASES] + [(RETAIL_ONLY, 250)]
+    return [(label, interval, [summary[(f"defences/{d}/{label}", interval)]["house_pnl_usd"] for d in DEFENCES]) for label, interval in cases]
 
 
 def results_table(rows: dict[tuple[tuple[str, int], int], dict]) -> pa.Table:
@@ -91,9 +124,25 @@ def print_tables(summary: dict, console: Console, seeds: int, duration_s: float)
         console.print(table)
 
 
+def print_defences(summary: dict, console: Console, seeds: int, duration_s: float) -> None:
+    table = Table(title=f"defences: house PnL (USD), mean ± sd / min .. max over {seeds} seeds, {duration_s:g} s sessions", show_lines=True)
+    table.add_column("staleness (ms)", justify="right")
+    table.add_column("requote (ms)", justify="right")
+    for name in DEFENCES:
+        table.add_column(name, justify="right")
+    for label, interval, cells in defence_rows(summary):
+        table.add_row(label, str(interval), *(_cell(c, 0) for c in cells))
+    console.print(table)
+
+
 def markdown_tables(summary: dict) -> str:
-    """The same numbers as the rich table, as Markdown (for docs/faucet.md)."""
+    """The same numbers as the rich tables, as Markdown (for docs/faucet.md)."""
     lines = []
+    if any(sweep.startswith("defences/") for sweep, _ in summary):
+        lines += ["| staleness (ms) | requote (ms) | " + " | ".join(DEFENCES) + " |", "|---:|---:|" + "---:|" * len(DEFENCES)]
+        for label, interval, cells in defence_rows(summary):
+            lines.append(f"| {label} | {interval} | " + " | ".join(f"{c['mean']:,.0f} ± {c['sd']:,.0f} ({c['min']:,.0f} .. {c['max']:,.0f})" for c in cells) + " |")
+        lines.append("")
     for sweep, label in (("staleness_ms", "staleness (ms)"), ("arbitrageurs", "arbitrageurs")):
         lines.append(f"| {label} | " + " | ".join(h for _, h in METRICS) + " |")
         lines.append("|---:|" + "---:|" * len(METRICS))
@@ -149,11 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chart", type=Path, default=ROOT / "docs" / "faucet.png")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
+    parser.add_argument("--defences", action=argparse.BooleanOptionalAction, default=True, help="run sweep (c)")
     args = parser.parse_args(argv)
 
     console = Console()
     base = load_regime(BASE)
-    points = sweep_points(base, args.duration_s)
+    points = sweep_points(base, args.duration_s) | (defence_points(base, args.duration_s) if args.defences else {})
     seeds = range(1, args.seeds + 1)
     started = time.perf_counter()
     rows = run_grid(points, seeds, max_workers=args.workers)
@@ -163,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     pq.write_table(results_table(rows), args.out / "results.parquet", compression="zstd")
     summary = summarise(rows)
     print_tables(summary, console, args.seeds, args.duration_s)
+    if args.defences:
+        print_defences(summary, console, args.seeds, args.duration_s)
     plot(summary, args.chart, args.seeds, args.duration_s)
     if args.markdown:
         print(markdown_tables(summary))

@@ -60,20 +60,22 @@ def test_learning_from_fills_faster_requoting_no_longer_loses_more() -> None:
 
 
 def test_fills_teach_only_until_the_view_is_newer_than_them() -> None:
-    """While its view is older than the fills, it quotes around the deepest fill less the shift; a
-    staleness later it quotes around its view again, which now has the jump."""
+    """While its view is older than the fills, it bids from the deepest fill less the shift (and
+    leaves its asks at the view); a staleness later it quotes around its view again, which now has
+    the jump."""
     w = World(step_path(START, JUMP_NS, -10.0), house(requote_interval_ms=250, learn_from_fills=True, fill_shift_bps=2.0))
     w.run(JUMP_NS + 400 * MS)
-    bid_learning = w.venue.books[0].best_bid()
+    bid_learning, ask_learning = w.venue.books[0].best_bid(), w.venue.books[0].best_ask()
     deepest = int(w.house_fills()["price_ticks"].min())
     w.run(JUMP_NS + 1_400 * MS)
     bid_fresh = w.venue.books[0].best_bid()
     half = HouseConfig().half_spread_bps
     ceiling = deepest - bps_of(deepest, 2.0)
     new_fair = int(w.path.price_ticks[-1])
-    assert bid_learning == ceiling - bps_of(ceiling, half) < deepest
+    assert bid_learning == ceiling - bps_of(START, half) < deepest  # the half-spread is of its (old) view
     assert bid_fresh == new_fair - bps_of(new_fair, half)
-    assert w.house._ceiling is None
+    assert w.house.learnt_bounds() == (None, None)
+    assert ask_learning == START + bps_of(START, half)  # only the side that was hit moved
 
 
 def test_requote_on_move_unmasks_a_staleness_below_the_timer_interval() -> None:

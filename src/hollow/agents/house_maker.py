@@ -10,8 +10,9 @@ then nothing is scheduled or drawn that was not before):
 - `requote_on_move_bps`: requote as soon as its own (stale) view has moved that far from the view it
   last quoted around, checked when each observation becomes visible to it (seen + staleness);
 - `learn_from_fills`: a fill on its bid says fair is below the price paid, one on its ask that it is
-  above: until its view is newer than the fill, it quotes around fair no further than
-  `fill_shift_bps` beyond the deepest price taken, instead of re-posting the level just taken.
+  above: until its view is newer than the fill, it quotes that side from no nearer than
+  `fill_shift_bps` beyond the deepest price taken there, instead of re-posting the level just taken.
+  Only the side that was hit moves back (the ladder widens), so the other side never becomes cheap.
 """
 
 from __future__ import annotations
@@ -95,9 +96,9 @@ class HouseMaker(Agent):
         self._pnl_marks: deque[tuple[int, int]] = deque()  # (time, marked pnl) for the stop-loss window
         self._quoted_view: int | None = None  # the view (before noise) of the last requote
         self.move_requotes = 0  # requotes triggered by a move of the view, not by the timer
-        self._ceiling: int | None = None  # learnt from fills on its bid: fair at most this
-        self._floor: int | None = None  # learnt from fills on its ask: fair at least this
-        self._learnt_at = 0  # when the last fill that taught it something arrived
+        # (arrival, bound) of each fill its view is not yet newer than: on its bid, bids centred at
+        # most at the bound; on its ask, asks centred at least at it
+        self._lessons: tuple[deque[tuple[int, int]], deque[tuple[int, int]]] = (deque(), deque())
         self.handle(ReferencePrice, self._on_reference if config.requote_on_move_bps is None else self._on_reference_watched)
         self.handle(Wake, self._on_wake)
         self.handle(_ViewCheck, self._on_view_check)
@@ -135,17 +136,15 @@ class HouseMaker(Agent):
             self._noise = self.ctx.rng.standard_normal(_NOISE_BLOCK).tolist()
         return view + int(round(self._noise.pop() * view * self.config.signal_noise_bps / 10_000))
 
-    def _fair(self, view: int) -> int:
-        """The noisy view, held beyond what its fills taught it until the view is newer than they are."""
-        fair = self._noisy(view)
-        if self._ceiling is None and self._floor is None:
-            return fair
-        if self.ctx.now_ns - self.staleness_ns >= self._learnt_at:
-            self._ceiling = self._floor = None
-            return fair
-        if self._ceiling is not None:
-            return min(fair, self._ceiling)
-        return max(fair, self._floor)
+    def learnt_bounds(self) -> tuple[int | None, int | None]:
+        """(centre of its bids at most, centre of its asks at least) from its recent fills. A fill
+        teaches until the view is newer than it (the view then holds the news), each on its own."""
+        seen_by = self.ctx.now_ns - self.staleness_ns
+        bids, asks = self._lessons
+        for lessons in self._lessons:
+            while lessons and lessons[0][0] <= seen_by:
+                lessons.popleft()
+        return (min(b for _, b in bids) if bids else None, max(b for _, b in asks) if asks else None)
 
     # -- quoting -----------------------------------------------------------------------------
     def _on_wake(self, m: Wake) -> None:
@@ -169,7 +168,7 @@ class HouseMaker(Agent):
                 self._switch_off()
                 return False
             self._quoted_view = view
-            self._requote(self._fair(view))
+            self._requote(self._noisy(view))
         return True
 
     def _requote(self, fair: int) -> None:
@@ -178,13 +177,17 @@ class HouseMaker(Agent):
         # rounded toward zero, so a long and a short of the same size skew by the same amount
         shift = bps_of(fair, c.skew_bps_at_limit) * abs(self.position_lots) // c.max_position_lots
         skew = -shift if self.position_lots > 0 else shift
-        centre = fair + skew
+        centre = bid_centre = ask_centre = fair + skew
+        if self._lessons[0] or self._lessons[1]:
+            ceiling, floor = self.learnt_bounds()
+            bid_centre = centre if ceiling is None else min(centre, ceiling)
+            ask_centre = centre if floor is None else max(centre, floor)
         half, spacing = max(1, bps_of(fair, c.half_spread_bps)), max(1, bps_of(fair, c.level_spacing_bps))
         can_buy = self.position_lots < c.max_position_lots
         can_sell = self.position_lots > -c.max_position_lots
         for level in range(c.levels):
-            self._place((Side.BUY, level), centre - half - level * spacing if can_buy else None)
-            self._place((Side.SELL, level), centre + half + level * spacing if can_sell else None)
+            self._place((Side.BUY, level), bid_centre - half - level * spacing if can_buy else None)
+            self._place((Side.SELL, level), ask_centre + half + level * spacing if can_sell else None)
 
     def _place(self, slot: tuple[int, int], price: int | None) -> None:
         live = self._by_slot.get(slot)
@@ -224,18 +227,11 @@ class HouseMaker(Agent):
             self._by_slot[slot] = (order_id, price, m.leaves_lots)
 
     def _learn(self, m: Execution) -> None:
-        """Hit on the bid at p: fair <= p - shift (the deepest such fill counts); lifted on the ask:
-        fair >= p + shift. The newest side wins: a fill on the other side drops the opposite bound."""
+        """Hit on the bid at p: bids centred at most p - shift (the deepest such fill counts); lifted
+        on the ask: asks centred at least p + shift."""
         shift = bps_of(m.price_ticks, self.config.fill_shift_bps)
-        if m.side == Side.BUY:
-            bound = m.price_ticks - shift
-            self._ceiling = bound if self._ceiling is None else min(self._ceiling, bound)
-            self._floor = None
-        else:
-            bound = m.price_ticks + shift
-            self._floor = bound if self._floor is None else max(self._floor, bound)
-            self._ceiling = None
-        self._learnt_at = self.ctx.now_ns
+        bound = m.price_ticks - shift if m.side == Side.BUY else m.price_ticks + shift
+        self._lessons[m.side].append((self.ctx.now_ns, bound))
 
     def _on_closed(self, m: OrderClosed) -> None:
         self._forget(m.order_id)
