@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from hollow.market.reference import total_volatility
 from hollow.sessions.apportion import apportion
 from hollow.sessions.cache import SessionCache, session_key
 from hollow.sessions.paths import reference_path
@@ -83,7 +84,7 @@ def day_regime(conditions: DayConditions, opening: Opening) -> Regime:
     bucketed realised volatility, the opening state applied."""
     r = conditions.regime
     ref = r.reference
-    total = math.sqrt(ref.annual_volatility**2 + ref.jumps_per_day * 365 * ref.jump_std**2)
+    total = total_volatility(ref.annual_volatility, ref.jumps_per_day, ref.jump_std)
     update: dict = {}
     if conditions.realised_vol > 0 and total > 0:
         k = _bucket(conditions.realised_vol, conditions.vol_buckets_per_doubling) / total
