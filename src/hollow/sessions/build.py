@@ -21,7 +21,7 @@ from hollow.agents.house_maker import HouseMaker
 from hollow.agents.retail import Retail
 from hollow.agents.trading_firm import TradingFirm
 from hollow.config import to_ppm
-from hollow.ledger import Custody, Journal, open_standard_accounts
+from hollow.ledger import HOUSE_OWNERS, Custody, Journal, open_standard_accounts
 from hollow.ledger.journal import AccountKind
 from hollow.market.kernel import Kernel, Latency, stream
 from hollow.market.reference import PricePath, ReferenceVenue, SignalFeed
@@ -35,7 +35,6 @@ from hollow.sessions.risk_config import MarginConfig
 NS = 1_000_000_000
 VENUE, REFERENCE, SIGNALS, RISK = "exchange", "reference", "signals", "risk"
 HOUSE = "house"
-HOUSE_CAPITAL = "external:house_capital"  # the house owners' own money, not the depositors'
 EXCHANGE_CAPITAL = "external:exchange_capital"  # what seeds the insurance fund
 
 
@@ -110,12 +109,10 @@ def build(regime: Regime, seed: int, path: PricePath) -> SessionWorld:
         house_credit_limit_minor=None if ha.credit_limit_usd is None else usd.to_minor(ha.credit_limit_usd),
         house_liquidation_exempt=ha.liquidation_exempt, house_fast_order_entry=ha.fast_order_entry,
     )
-    for name, cls in ((HOUSE_CAPITAL, "house_owner"), (EXCHANGE_CAPITAL, "exchange_owner")):
-        if not journal.has_account(name):
-            journal.open_account(name, AccountKind.EXTERNAL, cls)
+    journal.open_account(EXCHANGE_CAPITAL, AccountKind.EXTERNAL, "exchange_owner")
     custody = Custody(journal)
     funding = _Funding(journal, custody)
-    depositors, owners = custody.depositors, journal.account_id(HOUSE_CAPITAL)
+    depositors, owners = custody.depositors, journal.account_id(HOUSE_OWNERS)  # the house's own money
 
     fees = regime.venue.fee_schedule()
     kernel = Kernel(seed)
