@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache, partial
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from typer._click.exceptions import UsageError  # typer bundles its own click
@@ -26,6 +26,9 @@ from hollow.errors import (
 )
 from hollow.io.bounds import MAX_MAGNITUDE
 from hollow.io.text import one_line
+
+if TYPE_CHECKING:
+    from hollow.io.run_folder import RunFolder
 
 T = TypeVar("T")
 
@@ -100,7 +103,9 @@ def _run_with_progress(quiet: bool, label: str, run: Callable[..., T]) -> T:
         return run(progress=lambda done, total: bar.update(task, completed=done / total))
 
 
-def _prepare_run(kind: str, regime_file: str, load: Callable[[Path], Any], seed: int | None, out_dir: str | None, force: bool):
+def _prepare_run(
+    kind: str, regime_file: str, load: Callable[[Path], Any], seed: int | None, out_dir: str | None, force: bool
+) -> tuple[Any, int, RunFolder]:
     """Everything checked before a run starts: the regime file, its fields, its cost, the seed and the
     output folder. Returns (regime, seed, RunFolder)."""
     import hashlib
