@@ -23,6 +23,7 @@ from hollow.world.books import HOUSE_EXCHANGE, TREASURY, Books, ts_of
 from hollow.world.depositors import Flows, Population, Signals
 from hollow.world.house import House
 from hollow.world.lenders import Lending
+from hollow.world.losses import house_losses
 from hollow.world.market import HOUSE_BUCKETS, Market, TradingDay
 from hollow.world.scenario import Scenario
 from hollow.world.schedule import Schedule
@@ -44,6 +45,8 @@ class WorldResult:
     halt_date: dt.date | None = None
     trading: dict[str, int] = field(default_factory=lambda: dict.fromkeys(HOUSE_BUCKETS, 0))
     absorbed: dict[str, int] = field(default_factory=dict)
+    run_withdrawals: dict[str, int] = field(default_factory=dict)
+    collapse: dict = field(default_factory=dict)  # the collapse day's row, lenders' claims and house losses
     cache_hits: int = 0
     cache_misses: int = 0
 
@@ -134,7 +137,12 @@ class World:
         if close is not None:
             self.prices[self.token.code] = close
             self.token_high.append(close)
+        for cls, v in flows.run_withdrawals.items():
+            r.run_withdrawals[cls] = r.run_withdrawals.get(cls, 0) + v
         row = self._row(day, trading, flows, signals, desk_deposits)
+        if flows.halted or (day == s.end and not r.collapse):
+            r.collapse = {"row": row, "owed": {st.config.name: self.lending.owed(st) for st in self.lending.lenders},
+                          "losses": house_losses(r, self.prices)}
         self.outflow = flows.withdrawals / row["customer_liabilities_minor"] if row["customer_liabilities_minor"] else 0.0
         return row
 
