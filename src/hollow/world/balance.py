@@ -1,4 +1,5 @@
-"""The daily balance-sheet row, read from the journal through `ledger.BalanceSheet`.
+"""The daily balance-sheet row, read from the journal (the figures of `ledger.BalanceSheet`, by
+`world.sheet`).
 
 Three valuations of what custody holds against what customers are owed: at market (`hole_minor`), with
 the token's surplus at its collateral weight after FTX's size haircut (`hole_at_weights_minor`), and
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hollow.ledger import HOUSE_PAYABLE, BalanceSheet
+from hollow.ledger import HOUSE_PAYABLE
 from hollow.money import PPM
 from hollow.money import asset as lookup_asset
 from hollow.world.books import INSIDER_LOANS, TOKEN_TREASURY, VENTURES, Books
+from hollow.world.sheet import sheet as read_sheet
 
 
 def honest_prices(prices: dict[str, int], token_code: str, token_fire_minor: int, recovery_ppm: dict[str, int]) -> dict[str, int]:
@@ -40,8 +42,7 @@ def sheet_row(books: Books, day: dt.date, prices: dict[str, int], token_code: st
               token_fire_minor: int, recovery_ppm: dict[str, int]) -> dict:
     """One day's figures in USD minor units (the daily table's balance columns)."""
     j = books.journal
-    sheet = BalanceSheet.at(j, prices, weights_ppm={token_code: token_weight_ppm},
-                            fire_sale_prices_minor={token_code: token_fire_minor})
+    sheet = read_sheet(books, prices, {token_code: token_weight_ppm}, {token_code: token_fire_minor})
     honest = honest_prices(prices, token_code, token_fire_minor, recovery_ppm)
     bal = j.balance_matrix()
 
@@ -55,22 +56,22 @@ def sheet_row(books: Books, day: dt.date, prices: dict[str, int], token_code: st
         else:
             house_honest += value(row)
     treasury = value(books.id(TOKEN_TREASURY))
-    liabilities = sheet.customer_liabilities
-    coverage = None if liabilities == 0 else sheet.liquid_custody * PPM // liabilities
-    group = liabilities + lenders - sheet.custody_at_fire_sale - house_honest - treasury
+    liabilities = sheet["customer_liabilities"]
+    coverage = None if liabilities == 0 else sheet["liquid_custody"] * PPM // liabilities
+    group = liabilities + lenders - sheet["custody_at_fire_sale"] - house_honest - treasury
     return {
-        "custody_minor": sheet.custody_assets,
-        "liquid_custody_minor": sheet.liquid_custody,
+        "custody_minor": sheet["custody_assets"],
+        "liquid_custody_minor": sheet["liquid_custody"],
         "customer_liabilities_minor": liabilities,
-        "house_borrowed_minor": sheet.customer_money_at_house,
-        "routed_to_house_minor": sheet.routed_to_house,
-        "house_exchange_minor": sheet.house_exchange,
-        "hole_minor": sheet.hole,
-        "hole_at_weights_minor": sheet.hole_at_weights,
-        "hole_at_fire_sale_minor": sheet.hole_at_fire_sale,
-        "usd_shortfall_minor": sheet.shortfall_by_asset.get("USD", 0),
+        "house_borrowed_minor": sheet["customer_money_at_house"],
+        "routed_to_house_minor": sheet["routed_to_house"],
+        "house_exchange_minor": sheet["house_exchange"],
+        "hole_minor": sheet["hole"],
+        "hole_at_weights_minor": sheet["hole_at_weights"],
+        "hole_at_fire_sale_minor": sheet["hole_at_fire_sale"],
+        "usd_shortfall_minor": sheet["usd_shortfall"],
         "liquid_coverage_ppm": coverage,
-        "exchange_equity_minor": sheet.exchange_equity,
+        "exchange_equity_minor": sheet["exchange_equity"],
         "house_assets_honest_minor": house_honest,
         "house_ventures_at_cost_minor": j.balance(books.id(VENTURES), "VENTURE"),
         "house_insider_loans_minor": j.balance(books.id(INSIDER_LOANS), "NOTE"),

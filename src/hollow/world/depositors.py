@@ -5,8 +5,9 @@ Each class's balances follow the schedule's customer balances (its share of them
 day some accounts deposit (the churn plus the growth) and some withdraw (the churn plus any fall);
 a deposit's USD part that comes by bank wire is routed to the house when fiat routing is on
 (`route_deposit_to_house`'s three legs). After bad news each account also withdraws everything with
-a daily hazard that rises with the news, the token's fall from its recent high and yesterday's
-withdrawals (strategic complementarity, Diamond-Dybvig style); classes differ in sensitivity, so
+a daily hazard news * (1 + token * fall) + peers * outflow: it rises with bad news, more so the
+further the token has fallen from its recent high, and with yesterday's withdrawals (strategic
+complementarity, Diamond-Dybvig style); classes differ in sensitivity, so
 institutions and trading firms can lead retail out. Requests are served in arrival order from
 custody only, asset by asset; at the first request custody cannot pay the venue halts.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +32,12 @@ from hollow.world.books import DEPOSITORS, TREASURY, Books
 from hollow.world.scenario import DepositorClass, Scenario
 
 WEIGHT_SCALE = 10**6
+TopUp = Callable[[int, str, int], int]
+
+
+def _exact(units: np.ndarray) -> int:
+    """Sum of the positive balances, exactly (Python ints)."""
+    return sum(units[units > 0].tolist())
 
 
 @dataclass
@@ -85,24 +93,29 @@ class Population:
 
     # ------------------------------------------------------------------ a day
 
-    def day(self, ts: int, day: dt.date, prices: dict[str, int], target: int, previous: int, signals: Signals,
-            routing: bool, requests: list[tuple[float, int, str, int, str]]) -> Flows:
+    def day(self, ts: int, day: dt.date, prices: dict[str, int], target: int, signals: Signals, routing: bool,
+            requests: list[tuple[float, int, str, int, str]], top_up: TopUp) -> Flows:
         """Deposits, then withdrawals (ordinary, the run, and the given `requests`: (arrival in [0, 1),
-        account, asset, units, class)) for `day`. `target`/`previous` are the schedule's customer
-        balances today and yesterday (USD minor units)."""
+        account, asset, units, class)) for `day`. Each class's balances move toward its share of
+        `target` (the schedule's customer balances, USD minor units) by `pull_per_day` of the gap.
+        When custody is short, `top_up(ts, asset, units)` may bring units in (the house returning
+        money) before the venue halts."""
         rng = stream(self.scenario.seed, "depositors", day.isoformat())
         out = Flows()
         requests = list(requests)
         for c in self.cohorts:
-            share = to_ppm(c.config.share, "share")
-            want, was = target * share // PPM, previous * share // PPM
-            churn = was * to_ppm(c.config.churn_per_day, "churn_per_day") // PPM
+            units, value = self._values(c.ids, prices)
+            value[c.weights == 0] = 0.0  # desks keep their own capital
+            held = sum(self._value(code, _exact(u[c.weights > 0]), prices) for code, u in units.items())
+            want = target * to_ppm(c.config.share, "share") // PPM
+            churn = held * to_ppm(c.config.churn_per_day, "churn_per_day") // PPM
+            pull = (want - held) * to_ppm(c.config.pull_per_day, "pull_per_day") // PPM
             if not signals.alert:
-                self._deposit(ts, c, rng, churn + max(0, want - was), prices, routing, out)
-            requests += self._ordinary(c, rng, churn + max(0, was - want), prices)
+                self._deposit(ts, c, rng, churn + max(0, pull), prices, routing, out)
+            requests += self._ordinary(c, rng, churn + max(0, -pull), units, value)
             if signals.alert:
                 requests += self._run(c, rng, signals, out)
-        self._serve(ts, requests, prices, out)
+        self._serve(ts, requests, prices, out, top_up)
         return out
 
     def _deposit(self, ts: int, c: Cohort, rng: np.random.Generator, usd: int, prices: dict[str, int], routing: bool,
@@ -146,20 +159,18 @@ class Population:
                 value += np.maximum(u, 0) * (prices[code] / lookup_asset(code).scale)
         return units, value
 
-    def _ordinary(self, c: Cohort, rng: np.random.Generator, usd: int, prices: dict[str, int]) -> list[tuple]:
+    def _ordinary(self, c: Cohort, rng: np.random.Generator, usd: int, units: dict[str, np.ndarray], value: np.ndarray) -> list[tuple]:
         """Requests worth about `usd`: accounts drawn by balance, each withdrawing a share of each asset."""
-        units, value = self._values(c.ids, prices)
-        value[c.weights == 0] = 0.0  # desks withdraw their own way
         if usd <= 0 or float(value.sum()) <= 0:
             return []
         held = np.flatnonzero(value > 0)
         k = min(c.config.withdrawals_per_day, len(held))
         pick = np.sort(rng.choice(held, size=k, replace=False, p=value[held] / value[held].sum()))
-        fraction = min(1.0, usd / float(value[pick].sum()))
+        fraction_ppm = int(min(1.0, usd / float(value[pick].sum())) * PPM)
         out = []
         for i in pick.tolist():
             for code, u in units.items():
-                x = int(u[i]) * int(fraction * PPM) // PPM
+                x = int(u[i]) * fraction_ppm // PPM
                 if x > 0:
                     out.append((float(rng.random()), int(c.ids[i]), code, x, c.name))
         return out
@@ -167,7 +178,7 @@ class Population:
     def _run(self, c: Cohort, rng: np.random.Generator, s: Signals, out: Flows) -> list[tuple]:
         """Everyone of the class whose hazard strikes today asks for everything."""
         r = c.config.run
-        rate = self.scenario.run.base_hazard + r.news * s.news + r.token * s.token_fall + r.peers * s.outflow
+        rate = self.scenario.run.base_hazard + r.news * s.news * (1.0 + r.token * s.token_fall) + r.peers * s.outflow
         hazard = 1.0 - math.exp(-rate)
         strikes = c.ids[rng.random(len(c.ids)) < hazard]
         j, reqs = self.books.journal, []
@@ -178,8 +189,9 @@ class Population:
         out.run_withdrawals[c.name] = 0
         return reqs
 
-    def _serve(self, ts: int, requests: list[tuple], prices: dict[str, int], out: Flows) -> None:
-        """Pay in arrival order from custody; the first request custody cannot pay halts the venue."""
+    def _serve(self, ts: int, requests: list[tuple], prices: dict[str, int], out: Flows, top_up: TopUp) -> None:
+        """Pay in arrival order from custody; the first request custody cannot pay (after `top_up`)
+        halts the venue. Paid requests are posted before any top-up, so custody never goes short."""
         b = self.books
         requests.sort()
         left = {code: b.balance(b.custody, code) for code in ("USD", "BTC", "ETH", "SOL")}
@@ -191,6 +203,10 @@ class Population:
             units = min(units, owned)
             if units <= 0:
                 continue
+            if units > left[code]:
+                b.post(ts, legs)
+                legs, paid = [], {}  # posted: the journal's balances now include them
+                left[code] += top_up(ts, code, units - left[code])
             if units > left[code]:
                 out.halted = True
                 out.unpaid = sum(self._value(r[2], r[3], prices) for r in requests[k:])

@@ -3,8 +3,10 @@
 
 Cash is raised in one order: the treasury; the house's own claim on the exchange; then, with the
 `allow_negative_balance` privilege (from the day it was granted), customer money: a withdrawal that
-takes its exchange balance below zero, paid from custody but never below the liquidity floor it leaves
-for ordinary withdrawals; then its longs, sold at the close. What it cannot raise it does not spend.
+takes its exchange balance below zero, in dollars and then in customers' coins (sold at the close),
+paid from custody but never below the liquidity floor it leaves in each asset for ordinary
+withdrawals; then its longs, sold at the close. What it cannot raise it does not spend. When custody
+runs short of dollars, the house sends its own cash back (`keep_liquid`, `top_up`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ SPEND = {  # bucket -> (paid to, units back into, cause, class)
     "expense": (EXPENSES, None, "expense", "expense"),
 }
 ASSET_OF = {"venture": "VENTURE", "insider_loan": "NOTE"}
+COINS = ("BTC", "ETH", "SOL")  # customers' coins the privileged house may also take and sell
 
 
 def spread(total_minor: int, start: dt.date, end: dt.date | None) -> dict[dt.date, int]:
@@ -74,11 +77,11 @@ class House:
             return 0
         return None if p.credit_limit_usd is None else -USD.to_minor(p.credit_limit_usd)
 
-    def custody_room(self) -> int:
-        """Custody USD above the floor left for ordinary withdrawals."""
+    def custody_room(self, code: str = "USD") -> int:
+        """Custody units of `code` above the floor left for ordinary withdrawals."""
         b = self.books
-        floor = b.owed_to_customers("USD") * to_ppm(self.scenario.house.liquidity_floor, "liquidity_floor") // PPM
-        return max(0, b.balance(b.custody, "USD") - floor)
+        floor = b.owed_to_customers(code) * to_ppm(self.scenario.house.liquidity_floor, "liquidity_floor") // PPM
+        return max(0, b.balance(b.custody, code) - floor)
 
     # ------------------------------------------------------------------ cash
 
@@ -86,9 +89,9 @@ class House:
         return self.books.balance(self.treasury, "USD")
 
     def raise_cash(self, ts: int, day: dt.date, need: int, prices: dict[str, int], customer_money: bool = True) -> int:
-        """Bring up to `need` more USD into the treasury; returns what it raised."""
+        """Bring up to `need` more USD into the treasury; returns what it raised. Its own claim first,
+        then (privileged) customers' dollars, then customers' coins sold at the close, then its longs."""
         b = self.books
-        raised = 0
         balance = b.balance(self.exchange, "USD")
         own = max(0, balance)
         floor = self.floor(day) if customer_money else 0
@@ -97,7 +100,22 @@ class House:
         if take > 0:
             b.post(ts, b.off_exchange(self.exchange, self.treasury, "USD", take, "withdrawal", "house"))
             self.from_customers += max(0, take - own)
-            raised += take
+        raised = max(0, take)
+        for code in COINS if floor != 0 else ():
+            price = prices.get(code)
+            if raised >= need or not price:
+                continue
+            scale = lookup_asset(code).scale
+            units = min(-(-(need - raised) * scale // price), self.custody_room(code))
+            value = units * price // scale
+            if value <= 0:
+                continue
+            own_units = max(0, b.balance(self.exchange, code))
+            legs = b.off_exchange(self.exchange, self.treasury, code, units, "withdrawal", "house")
+            legs += [(self.treasury, b.id(MARKET), code, units, "house:sell", "market"), (b.id(MARKET), self.treasury, "USD", value, "house:sell", "market")]
+            b.post(ts, legs)
+            self.from_customers += max(0, units - own_units) * price // scale
+            raised += value
         if raised < need:
             raised += self.sell_longs(ts, prices, need - raised)
         return raised
@@ -111,6 +129,21 @@ class House:
         b = self.books
         b.post(ts, b.onto_exchange(self.exchange, self.treasury, "USD", paid, "deposit", "house"))
         return paid
+
+    def top_up(self, ts: int, day: dt.date, code: str, units: int, prices: dict[str, int]) -> int:
+        """Custody is `units` of `code` short of paying a withdrawal: the house sends its own cash back
+        (USD only; its longs sold if need be). Returns the units it brought in."""
+        if code != "USD" or self.failed_on is not None:
+            return 0
+        return self.fund_exchange(ts, day, units, prices)
+
+    def keep_liquid(self, ts: int, day: dt.date, prices: dict[str, int]) -> int:
+        """Before the day's withdrawals, bring custody USD back up to the liquidity floor from the
+        house's own cash; returns what it brought."""
+        b = self.books
+        floor = b.owed_to_customers("USD") * to_ppm(self.scenario.house.liquidity_floor, "liquidity_floor") // PPM
+        short = floor - b.balance(b.custody, "USD")
+        return self.top_up(ts, day, "USD", short, prices) if short > 0 else 0
 
     def sell_longs(self, ts: int, prices: dict[str, int], usd: int) -> int:
         """Sell longs at the close, in asset order, for up to `usd`; returns the proceeds."""

@@ -57,6 +57,7 @@ class Market:
         self.fund_house, self.house_floor = fund_house, house_floor
         self.clearing = books.ensure(CLEARING, AccountKind.EXCHANGE, "exchange", allow_negative_balance=True)
         self.sessions: dict[str, dict] = {}  # key -> sessions.parquet row
+        self._desks: dict[str, int] = {}  # trading class -> its desk account
         self.stress_days = {d.date: [] for d in scenario.stress.days}
         for d in scenario.stress.days:
             self.stress_days[d.date].append(d)
@@ -66,10 +67,11 @@ class Market:
     def _conditions(self, day: dt.date, index: int) -> list[DayConditions]:
         s, st = self.scenario.sessions, self.scenario.stress
         volume = self.schedule.volume_usd(day)
+        piece = self.schedule.pieces[index]
         common = dict(date=day, vol_buckets_per_doubling=s.vol_buckets_per_doubling, return_bucket=s.return_bucket)
         out = [DayConditions(regime=self.schedule.regime(index), open_price=data.open_price(s.vol_asset, day),
                              close_price=data.close(s.vol_asset, day), realised_vol=data.realised_vol(s.vol_asset, day, s.vol_window_days),
-                             driver=volume, **common)]
+                             driver=(volume * piece.session_volume_share).quantize(Decimal(1)), **common)]
         stressed = list(self.stress_days.get(day, []))
         if st.auto_abs_log_return is not None and abs(data.log_return(s.vol_asset, day)) >= st.auto_abs_log_return:
             if all(d.asset != s.vol_asset for d in stressed):
@@ -121,7 +123,10 @@ class Market:
             return b.id(HOUSE_EXCHANGE)
         if cls == "exchange":
             return b.id(FEES) if cause in ("fee", "rebate") else b.id(INSURANCE)
-        return b.ensure(f"customer:desk:{cls}", AccountKind.CUSTOMER, cls)
+        desk = self._desks.get(cls)
+        if desk is None:
+            desk = self._desks[cls] = b.ensure(f"customer:desk:{cls}", AccountKind.CUSTOMER, cls)
+        return desk
 
     def _holdings_account(self, cls: str) -> int:
         if cls == "market":
@@ -199,8 +204,8 @@ class Market:
     # ------------------------------------------------------------------ trading desks
 
     def desks(self) -> list[tuple[str, int]]:
-        """(class, account) of every trading desk opened so far."""
-        return [(a.cls, a.id) for a in self.books.journal.accounts() if a.name.startswith("customer:desk:")]
+        """(class, account) of every trading desk opened so far, in the order they opened."""
+        return list(self._desks.items())
 
     def _capital(self, cls: str, day: dt.date) -> int:
         cfg = self.scenario.depositors.get(cls)

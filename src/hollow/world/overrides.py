@@ -2,8 +2,9 @@
 
 The path is checked against the schema first, so a field that does not exist is refused by name
 (`schedule.2.arbitrageurs` indexes a list). The value is read as a TOML value (`5`, `1e9`, `true`,
-`2020-06-01`, `"text"`), or as plain text when it is not one, and then validated with the rest of the
-scenario, so a wrong type is refused by the same strict rules as in the file.
+`2020-06-01`, `"text"`), as nothing for `null` (an optional field left unset: `house.quoter_off_from=null`),
+or as plain text when it is none of these, and then validated with the rest of the scenario, so a
+wrong type is refused by the same strict rules as in the file.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def parse(text: str) -> tuple[Path, str, Any]:
 
 
 def _value(raw: str) -> Any:
+    if raw == "null":
+        return None
     try:
         return tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:

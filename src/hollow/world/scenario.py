@@ -42,7 +42,9 @@ class Period(Strict):
     retail_orders_per_hour: Positive
     exchange_volume_usd: UsdAmount
     exchange_volume_end_usd: Optional[UsdAmount] = None
-    house_share: Share  # the record's share of the exchange's volume, reported beside the sessions' own
+    house_share: Share  # the record's share of the exchange's volume, reported beside the model's
+    session_volume_share: Share = Decimal(1)  # of the exchange's volume, what the day's session stands for (tuned so
+    # that the house's share of the exchange's volume comes out near `house_share`)
     customer_balances_usd: UsdAmount
     customer_balances_end_usd: Optional[UsdAmount] = None
 
@@ -109,7 +111,8 @@ class HouseSettings(Strict):
 
 
 class RunSensitivity(Strict):
-    """Extra daily withdrawal hazard (per unit of each signal) on top of ordinary churn."""
+    """A class's daily hazard of withdrawing everything while alert, on top of ordinary churn:
+    news * intensity * (1 + token * the token's log fall from its high) + peers * yesterday's outflow."""
 
     news: NonNegative = 0.0
     token: NonNegative = 0.0
@@ -123,6 +126,7 @@ class DepositorClass(Strict):
     asset_mix: dict[str, Share] = {"USD": Decimal(1)}
     fiat_share: Share = Decimal(0)  # of its USD deposits, arriving by bank wire
     churn_per_day: Share = Decimal("0.005")
+    pull_per_day: Share = Decimal("0.05")  # share of the gap to its schedule balances closed each day
     deposits_per_day: Annotated[int, Field(ge=1, le=100_000)] = 20
     withdrawals_per_day: Annotated[int, Field(ge=1, le=100_000)] = 20
     desk_capital: Share = Decimal(0)  # trading capital its desk keeps, as a share of the day's exchange volume

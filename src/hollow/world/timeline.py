@@ -72,7 +72,6 @@ class World:
         self.result = WorldResult(scenario, self.books, [], self.market, self.house, self.lending, self.token, self.population)
         self.token_high: list[int] = []
         self.outflow = 0.0
-        self.yesterday_target = 0
 
     def _fund_house(self, ts: int, amount: int) -> int:
         return self.house.fund_exchange(ts, self.day, amount, self.prices)
@@ -121,8 +120,10 @@ class World:
             desk_deposits = self.market.settle_desks(ts_of(day, STEP["desks"]), day, signals.alert)
             for cls, account in self.market.desks():
                 self.population.add_account(cls, account)
-            flows = self.population.day(ts_of(day, STEP["depositors"]), day, self.prices, target, self.yesterday_target,
-                                        signals, s.house.fiat_routing, self.market.desk_requests(day))
+            ts = ts_of(day, STEP["depositors"])
+            self.house.keep_liquid(ts, day, self.prices)
+            flows = self.population.day(ts, day, self.prices, target, signals, s.house.fiat_routing, self.market.desk_requests(day),
+                                        lambda ts, code, units: self.house.top_up(ts, day, code, units, self.prices))
             if flows.halted:
                 r.halt_date = day
             else:
@@ -131,7 +132,6 @@ class World:
                 for code, units in self.lending.sold_units.items():
                     if code == self.token.code:
                         self.token.sold(units)
-        self.yesterday_target = target
         self.token.day(ts_of(day, STEP["token"]), day, trading.fees, self.house.custody_room(), r.halt_date is not None)
         close = self.token.close(day, signals.news)
         if close is not None:
@@ -165,6 +165,7 @@ class World:
             "exchange_volume_minor": USD.to_minor(self.schedule.volume_usd(day)),
             "house_share_record_ppm": int(self.schedule.piece(day).house_share * 10**6),
             "house_volume_minor": trading.house_volume,
+            "house_share_ppm": trading.house_volume * 10**6 // max(1, USD.to_minor(self.schedule.volume_usd(day))),
             "house_trading_minor": sum(trading.house.values()),
             **{f"house_{k}_minor": v for k, v in trading.house.items()},
             "fees_minor": trading.fees,
