@@ -103,7 +103,7 @@ def scenarios() -> None:
 
     for name in builtin_scenarios():
         s = load_scenario(name).scenario
-        say(out(), f"{name}\t{s.start} .. {s.end}\t{s.description}")
+        say(out(), f"{name:<12} {s.start} .. {s.end}  {s.description}")
 
 
 def compare(

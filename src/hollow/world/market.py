@@ -58,6 +58,9 @@ class Market:
         self.clearing = books.ensure(CLEARING, AccountKind.EXCHANGE, "exchange", allow_negative_balance=True)
         self.sessions: dict[str, dict] = {}  # key -> sessions.parquet row
         self._desks: dict[str, int] = {}  # trading class -> its desk account
+        for cls, cfg in sorted(scenario.depositors.items()):
+            if cfg.desk_capital:  # its traders keep margin here whether or not the house quotes
+                self._claims_account(cls, "")
         self.stress_days = {d.date: [] for d in scenario.stress.days}
         for d in scenario.stress.days:
             self.stress_days[d.date].append(d)
@@ -70,7 +73,8 @@ class Market:
         piece = self.schedule.pieces[index]
         common = dict(date=day, vol_buckets_per_doubling=s.vol_buckets_per_doubling, return_bucket=s.return_bucket)
         out = [DayConditions(regime=self.schedule.regime(index), open_price=data.open_price(s.vol_asset, day),
-                             close_price=data.close(s.vol_asset, day), realised_vol=data.realised_vol(s.vol_asset, day, s.vol_window_days),
+                             close_price=data.close(s.vol_asset, day),
+                             realised_vol=data.realised_vol(s.vol_asset, day, s.vol_window_days) * s.vol_multiplier,
                              driver=(volume * piece.session_volume_share).quantize(Decimal(1)), **common)]
         stressed = list(self.stress_days.get(day, []))
         if st.auto_abs_log_return is not None and abs(data.log_return(s.vol_asset, day)) >= st.auto_abs_log_return:
@@ -79,7 +83,7 @@ class Market:
         for d in stressed:
             opened, closed = data.open_price(d.asset, day), data.close(d.asset, day)
             out.append(DayConditions(regime=self.schedule.stress_regime(index, d.asset), open_price=opened, close_price=closed,
-                                     realised_vol=data.realised_vol(d.asset, day, s.vol_window_days),
+                                     realised_vol=data.realised_vol(d.asset, day, s.vol_window_days) * s.vol_multiplier,
                                      driver=(volume * d.volume_share).quantize(Decimal(1)), stress=True, **common))
         return out
 

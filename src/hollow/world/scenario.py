@@ -56,6 +56,7 @@ class SessionSettings(Strict):
     seeds: Annotated[int, Field(ge=1, le=16)] = 1  # distinct session seeds cycled over the days
     vol_asset: Literal["BTC", "ETH"] = "BTC"
     vol_window_days: Annotated[int, Field(ge=2, le=365)] = 30
+    vol_multiplier: Annotated[float, Field(gt=0, le=10)] = 1.0  # session volatility / the daily realised one
     vol_buckets_per_doubling: Annotated[int, Field(ge=1, le=16)] = 2
     return_bucket: Annotated[float, Field(gt=0, le=1)] = 0.05
     price_step_usd: UsdAmount = Decimal(1000)  # each period's session starts at its first close, rounded
