@@ -16,32 +16,29 @@ from hollow.market.fees import FeeSchedule, FeeTier
 from hollow.market.kernel import Kernel, Latency
 from hollow.market.venue import InstrumentSpec
 from hollow.money import Instrument
+from hollow.risk.collateral import CollateralAsset, haircut_weight_ppm, micro_units
 from hollow.risk.funding import PremiumTwap, allocate_funding
-from hollow.risk.liquidation import Backstop, Liquidator, MarginVenue
-from hollow.risk.margin import (
-    CollateralAsset,
-    MarginEngine,
-    MarginParams,
-    haircut_weight_ppm,
-    isqrt_vec,
-    micro_units,
-)
+from hollow.risk.liquidation import Backstop, Liquidator, MarginVenue, OrderlyParams
+from hollow.risk.margin import MarginEngine
+from hollow.risk.rules import MarginParams, isqrt_vec
 
 USD1 = 1_000_000  # one dollar in minor units; with tick = lot = 1, one tick-lot is one dollar
 PERP = Instrument("X-PERP", "BTC", "USD", Decimal(1), Decimal(1), perpetual=True)
 PARAMS = MarginParams(base_imf_ppm=50_000, imf_factor_ppm=0, base_mmf_ppm=30_000, base_acmf_ppm=15_000)
 NO_FEES = FeeSchedule((FeeTier(0, 0, 0),))
+EVERY_PASS = OrderlyParams(chance_ppm=1_000_000, size_jitter_ppm=0)  # orderly slices on every pass, exact sizes
 
 
 class World:
     """A journal, a venue in a kernel, a margin engine and a liquidator; accounts by short name."""
 
-    def __init__(self, params: MarginParams = PARAMS, collateral: tuple[CollateralAsset, ...] = (), fund_usd: int = 0) -> None:
+    def __init__(self, params: MarginParams = PARAMS, collateral: tuple[CollateralAsset, ...] = (), fund_usd: int = 0,
+                 orderly: OrderlyParams = EVERY_PASS, mode: str = "ftx", fees: FeeSchedule = NO_FEES) -> None:
         self.journal = Journal(["USD"] + [c.code for c in collateral])
         self.ids = open_standard_accounts(self.journal)
         self.custody = Custody(self.journal)
         self.kernel = Kernel(1, default_latency=Latency(1_000))
-        self.venue = MarginVenue("exchange", [InstrumentSpec(PERP)], NO_FEES)
+        self.venue = MarginVenue("exchange", [InstrumentSpec(PERP)], fees)
         self.kernel.add(self.venue)
         self.engine = MarginEngine(self.journal, PERP, params, collateral, mark_ticks=100)
         self.engine.attach_venue(self.venue)
@@ -49,21 +46,23 @@ class World:
         if fund_usd:
             self.custody.deposit(0, self.fund, "USD", fund_usd * USD1)
         self.slots: dict[str, int] = {}
-        self.liquidator = Liquidator(self.engine, self.venue, self.fund)
+        self.liquidator = Liquidator(self.engine, self.venue, self.fund, orderly=orderly, mode=mode)
 
-    def account(self, name: str, usd: int, **flags: bool) -> int:
-        from hollow.sessions.cascade import Holder
+    def account(self, name: str, usd: int, cls: str = "retail", **flags) -> int:
+        from hollow.agents.holder import Holder
 
-        lid = self.journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, "retail", **flags)
+        lid = self.journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, cls, **flags)
         if usd:
             self.custody.deposit(0, lid, "USD", usd * USD1)
-        s = self.engine.add_account(self.kernel.add(Holder(name, "retail")), lid)
+        s = self.engine.add_account(self.kernel.add(Holder(name, cls, "exchange")), lid)
         self.slots[name] = s
         return s
 
-    def backstop(self, name: str, usd: int, per_minute_usd: int, per_hour_usd: int) -> None:
-        s = self.account(name, usd)
-        self.liquidator.backstops.append(Backstop(s, f"customer:{name}", per_minute_usd * USD1, per_hour_usd * USD1))
+    def backstop(self, name: str, usd: int, per_minute_usd: int, per_hour_usd: int, cls: str = "house",
+                 max_position_lots: int | None = None) -> int:
+        s = self.account(name, usd, cls)
+        self.liquidator.backstops.append(Backstop(s, f"customer:{name}", per_minute_usd * USD1, per_hour_usd * USD1, max_position_lots))
+        return s
 
     def usd(self, name: str) -> int:
         return self.engine.quote_balance(self.slots[name])

@@ -19,6 +19,7 @@ from hollow.market.messages import (
     Execution,
     HedgeFill,
     HedgeOrder,
+    LiquidationExecution,
     ReferencePrice,
     Subscribe,
 )
@@ -74,6 +75,11 @@ class Arbitrageur(StaleQuoteTaker):
 
     def _on_reference(self, m: ReferencePrice) -> None:
         self.set_fair(m.price_ticks)
+
+    def on_liquidation(self, m: LiquidationExecution) -> None:
+        """A takeover or ADL moved its perp position: re-hedge it so the hedge is never left naked."""
+        if self.hedge:
+            self.ctx.send(self.reference, HedgeOrder(self.instrument, 1 - m.side, m.qty_lots))
 
     def _on_hedge_fill(self, m: HedgeFill) -> None:
         self.hedged_lots += m.qty_lots if m.side == Side.BUY else -m.qty_lots

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple
 
 from hollow.market.kernel import Context
-from hollow.market.messages import Execution
+from hollow.market.messages import (
+    LIQUIDATOR_ORDER_IDS,
+    Execution,
+    LiquidationExecution,
+    OrderClosed,
+)
 
 
 class _Start(NamedTuple):
@@ -30,7 +35,9 @@ class Agent:
         self.position_lots = 0
         self.fees_paid_minor = 0  # from its own executions: the session checks the venue's log against it
         self._next_order_id = 0
-        self._handlers: dict[type, Callable[[Any], None]] = {Execution: self._on_execution, _Start: self._on_start}
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            Execution: self._on_execution, LiquidationExecution: self._on_liquidation, _Start: self._on_start,
+        }
         self.ctx: Context
 
     def attach(self, ctx: Context) -> None:
@@ -45,6 +52,13 @@ class Agent:
         self.start()
 
     def handle(self, message_type: type, handler: Callable[[Any], None]) -> None:
+        if message_type is OrderClosed:  # the liquidator's IOC remainders are not the agent's orders
+            own = handler
+
+            def handler(m: OrderClosed) -> None:
+                if m.order_id < LIQUIDATOR_ORDER_IDS:
+                    own(m)
+
         self._handlers[message_type] = handler
 
     def routes(self) -> dict[type, Callable[[Any], None]] | None:
@@ -62,12 +76,22 @@ class Agent:
         return self._next_order_id
 
     def _on_execution(self, m: Execution) -> None:
+        if m.order_id >= LIQUIDATOR_ORDER_IDS:
+            return  # the liquidator's order as this account: its LiquidationExecution reports the fill
         self.position_lots += m.qty_lots if m.side == 0 else -m.qty_lots
         self.fees_paid_minor += m.fee_minor
         self.on_execution(m)
 
     def on_execution(self, m: Execution) -> None:
         """Subclasses react to their own fills here."""
+
+    def _on_liquidation(self, m: LiquidationExecution) -> None:
+        self.position_lots += m.qty_lots if m.side == 0 else -m.qty_lots
+        self.fees_paid_minor += m.fee_minor
+        self.on_liquidation(m)
+
+    def on_liquidation(self, m: LiquidationExecution) -> None:
+        """Subclasses react here to a position change the exchange imposed (never an order fill)."""
 
     def settled_position_lots(self) -> int:
         """Everything this agent holds, by its own books (an arbitrageur adds its hedges)."""

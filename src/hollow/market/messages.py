@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+LIQUIDATOR_ORDER_IDS = 1 << 39
+"""Order ids from here up are the exchange's liquidator trading as the account (orderly slices):
+the venue's Execution/OrderClosed for them are not the agent's own fills; a LiquidationExecution
+reports each such fill instead."""
+
 
 # agent -> venue
 class NewOrder(NamedTuple):
@@ -61,6 +66,20 @@ class Execution(NamedTuple):
     fee_minor: int  # negative: a rebate
     is_maker: bool
     leaves_lots: int  # what is left of this order after this fill (a taker's rest is then closed or rests)
+
+
+class LiquidationExecution(NamedTuple):
+    """A position change the exchange imposed on the agent, not a fill of any order of its own: an
+    orderly liquidation slice sent as the account (`step` "market"), a backstop takeover ("backstop")
+    or auto-deleveraging ("adl"). Both parties of a takeover or ADL get one."""
+
+    instrument: int
+    side: int  # the side the agent traded: BUY when its position grew by qty_lots
+    price_ticks: int  # average price, rounded down (a bankruptcy price is rarely a whole tick)
+    qty_lots: int
+    notional_minor: int  # the exact cash of the trade, quote minor units (always positive)
+    fee_minor: int
+    step: str
 
 
 class OrderClosed(NamedTuple):

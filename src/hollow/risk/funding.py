@@ -3,6 +3,8 @@
 Why exact: funding is a transfer between traders, so the amounts must sum to zero to the minor unit.
 Payers' shares are rounded up, and the total is split among receivers pro rata to position size;
 the rounding remainder goes one unit at a time to the largest fractional shares, ties by slot.
+Who paid whom (`funding_by_class`): every payer's payment is split across the receivers' classes,
+and every receipt across the payers' classes, pro rata and exactly, so each class pair balances.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+
+from hollow.risk.attribution import apportion
 
 
 class PremiumTwap:
@@ -63,4 +67,25 @@ def allocate_funding(position_lots: np.ndarray, index_ticks: int, minor_per_tick
     by_remainder = sorted(shares, key=lambda sj: (-(sj[0] % weight), sj[1]))
     for _, j in by_remainder[: total - given]:
         out[j] += 1
+    return out
+
+
+def funding_by_class(amounts: np.ndarray, cls: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per-account funding (positive: receives) as (accounts x counterparty classes): class totals
+    pro rata (payer class x receiver class), then each class's total split across its members."""
+    out = np.zeros((len(amounts), n_classes), dtype=np.int64)
+    values, classes = amounts.tolist(), cls.tolist()
+    paid, got = [0] * n_classes, [0] * n_classes
+    for v, c in zip(values, classes):
+        if v < 0:
+            paid[c] -= v
+        elif v > 0:
+            got[c] += v
+    flows = apportion(paid, got)  # flows[x][y]: what class x pays class y
+    for side, totals in ((-1, flows), (1, [list(col) for col in zip(*flows)])):
+        for c in range(n_classes):
+            rows = [k for k, (v, k_cls) in enumerate(zip(values, classes)) if v * side > 0 and k_cls == c]
+            if rows:
+                split = apportion([abs(values[k]) for k in rows], totals[c])
+                out[rows] = side * np.asarray(split, dtype=np.int64)
     return out

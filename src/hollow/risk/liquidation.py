@@ -1,398 +1,251 @@
-"""The liquidation waterfall (FTX tiers, BitMEX ADL) and the risk process that runs it every interval.
+"""The liquidation waterfall (FTX tiers [1][6], the common pattern of reference section 2.4).
 
 For an account below maintenance margin (`liquidation_exempt` accounts are skipped and reported):
 
 1. `cancel`: its resting orders are cancelled (no posting; a row in the log).
-2. `market`: while MF is above the auto-close fraction, one IOC slice per pass is sent through the
-   real book inside a band around the mark; the account's PnL is then realised.
-3. `backstop`: below ACMF (or when the book took nothing), backstop providers take the position,
-   within their per-minute and per-hour capacity, in their configured order. The account closes at
-   its bankruptcy price ZP (its equity becomes exactly zero); the provider pays 2/3 ZP + 1/3 mark,
-   so a third of the remaining equity goes to the insurance fund.
-4. `insurance`: when equity is negative the provider takes the position at the mark and the fund
-   pays the gap; the provider takes only as much as the fund can cover.
-5. `adl`: what no provider took closes at ZP against opposite positions ranked as BitMEX
-   (PnL% x effective leverage, profitable first; ties by ledger account id).
-6. `socialized`: a flat account's debt that the fund cannot pay is charged to every other account
-   with a positive quote balance, pro rata.
+2. `market` (MMF > MF >= ACMF): orderly IOC slices through the book, on FTX's cadence (`OrderlyParams`).
+3. MF < ACMF: auto-close (1 - MF/ACMF) of the position each pass (all of it when MF < 0):
+   - `collateral`: if its quote equity is negative, its non-quote collateral is sold at the haircut
+     price (mark x total weight with the size haircut: what the margin check counted) to the
+     insurance fund, then to the backstops, for quote, which counts against the deficit;
+   - `insurance`: the fund pays what is still negative, before anyone else is asked;
+   - `seized`: collateral nobody could buy goes to the fund for nothing once the fund is empty;
+   - `backstop`: providers take the position, pro rata to what each can take (its committed
+     minimum, or its initial margin room if larger). The account closes at its bankruptcy price
+     ZP (its equity share becomes zero); the provider pays 2/3 ZP + 1/3 mark, so a third of the
+     remaining equity goes to the fund. Providers never take a position whose deficit is unpaid;
+   - `adl`: the rest closes against opposite positions (`adl.py`): with positive equity at
+     2/3 ZP + 1/3 mark (ftx; the remaining third to the fund) or at the mark (bitmex; the equity to
+     the fund), so no counterparty is handed the equity; a deficit left after the fund at ZP.
+4. A flat account in debt: collateral, insurance, then `socialized` on profitable accounts; what
+   nobody can cover is logged as `bad_debt` (the clearing account carries it: a hole).
 
-`amount_minor` in the log: market, the PnL realised; backstop, paid into the fund; insurance, paid
-by the fund; adl, the deficit the counterparty absorbed (negative: equity it received); socialized,
-charged to the counterparty. Every cash amount is split exactly: the last portion takes the remainder.
+The pass records its postings and realisations and commits them in two batches at its end, in
+order, so the fund is never below zero and every class pair is labelled in one go (`settlement.py`).
+`amount_minor` in the log: market, the PnL realised; collateral, the quote raised; insurance, paid
+by the fund; backstop, paid into the fund; adl, the deficit the counterparty absorbed (negative:
+the discount it got); seized, the collateral's haircut value; socialized, charged to the counterparty.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from hollow.market.book import OrderType, Side
-from hollow.market.kernel import Context
-from hollow.market.messages import (
-    NewOrder,
-    OrderClosed,
-    ReferencePrice,
-    Subscribe,
-    Wake,
-)
-from hollow.market.venue import _ID_BITS, Venue
+from hollow.market.messages import LIQUIDATOR_ORDER_IDS, LiquidationExecution, NewOrder
 from hollow.money import PPM
-from hollow.risk.funding import PremiumTwap, allocate_funding
-from hollow.risk.margin import MarginEngine, median_mark
+from hollow.risk import adl, closeout
+from hollow.risk.backstop import Backstop, LiquidationLog, OrderlyParams
+from hollow.risk.batch import PassBatch
+from hollow.risk.margin import MarginEngine
+from hollow.risk.orders import MarginVenue
+from hollow.risk.risk_engine import RiskEngine
 
-LIQUIDATION_COLUMNS = ("ts_ns", "account", "class", "step", "qty_lots", "price_ticks", "amount_minor", "counterparty")
-_LIQUIDATOR_ORDER_IDS = 1 << 39  # above any id an agent gives its own orders
-_MINUTE_NS, _HOUR_NS = 60 * 10**9, 3600 * 10**9
-
-
-class MarginVenue(Venue):
-    """A venue that remembers each agent's resting orders, so the liquidator can cancel them."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._resting: dict[int, set[tuple[int, int]]] = {}
-
-    def on_message(self, sender: int, message: Any) -> None:
-        if type(message) is NewOrder and message.order_type in (OrderType.LIMIT, OrderType.POST_ONLY):
-            self._resting.setdefault(sender, set()).add((message.instrument, message.order_id))
-        super().on_message(sender, message)
-
-    def cancel_all(self, agent: int) -> int:
-        """Cancel every resting order of `agent` (telling it so); returns the lots cancelled."""
-        lots = 0
-        for instrument, order_id in sorted(self._resting.pop(agent, ())):
-            global_id = (agent << _ID_BITS) | order_id
-            found = self.books[instrument].order(global_id)
-            if found is None:
-                continue
-            self.books[instrument].cancel(global_id)
-            lots += found[3]
-            self.ctx.send(agent, OrderClosed(instrument, order_id, found[3]))
-        return lots
-
-
-@dataclass
-class Backstop:
-    """A backstop liquidity provider and its rolling capacity in quote minor units of notional."""
-
-    slot: int
-    name: str
-    per_minute_minor: int
-    per_hour_minor: int
-    _used: deque[tuple[int, int]] = field(default_factory=deque)
-
-    def room(self, ts_ns: int) -> int:
-        while self._used and self._used[0][0] <= ts_ns - _HOUR_NS:
-            self._used.popleft()
-        hour = sum(n for _, n in self._used)
-        minute = sum(n for t, n in self._used if t > ts_ns - _MINUTE_NS)
-        return max(0, min(self.per_minute_minor - minute, self.per_hour_minor - hour))
-
-    def use(self, ts_ns: int, notional_minor: int) -> None:
-        self._used.append((ts_ns, notional_minor))
-
-
-@dataclass(frozen=True, slots=True)
-class OrderlyParams:
-    """Orderly liquidation: slice of the position per pass, smallest slice, price band around mark."""
-
-    slice_ppm: int = 100_000
-    min_slice_lots: int = 1
-    band_ppm: int = 500
-
-
-class LiquidationLog:
-    """One row per waterfall step event, columnar."""
-
-    def __init__(self) -> None:
-        self.columns: dict[str, list] = {c: [] for c in LIQUIDATION_COLUMNS}
-
-    def add(self, ts_ns: int, account: str, cls: str, step: str, qty_lots: int, price_ticks: int, amount_minor: int, counterparty: str) -> None:
-        for c, v in zip(LIQUIDATION_COLUMNS, (ts_ns, account, cls, step, qty_lots, price_ticks, amount_minor, counterparty)):
-            self.columns[c].append(v)
-
-    def __len__(self) -> int:
-        return len(self.columns["ts_ns"])
-
-    def to_arrow(self) -> pa.Table:
-        types = {"account": pa.string(), "class": pa.string(), "step": pa.string(), "counterparty": pa.string()}
-        return pa.table({c: pa.array(v, types.get(c, pa.int64())) for c, v in self.columns.items()})
+FTX_RULES = OrderlyParams()
+__all__ = ["Backstop", "LiquidationLog", "Liquidator", "MarginVenue", "OrderlyParams", "RiskEngine"]
 
 
 class Liquidator:
-    """Runs the waterfall over every account below maintenance, in slot order (never by chance)."""
+    """Runs the waterfall over every account below maintenance, in a random order drawn from `rng`."""
 
-    def __init__(
-        self,
-        engine: MarginEngine,
-        venue: MarginVenue,
-        insurance_fund: int,
-        backstops: Sequence[Backstop] = (),
-        orderly: OrderlyParams = OrderlyParams(),
-        instrument: int = 0,
-    ) -> None:
-        self.engine = engine
-        self.venue = venue
-        self.fund = insurance_fund
+    def __init__(self, engine: MarginEngine, venue: MarginVenue, insurance_fund: int, backstops: Sequence[Backstop] = (),
+                 orderly: OrderlyParams = FTX_RULES, instrument: int = 0, *, mode: str = "ftx",
+                 rng: np.random.Generator | None = None) -> None:
+        if mode not in adl.ADL_MODES:
+            raise ValueError(f"ADL mode {mode!r}: use one of {', '.join(adl.ADL_MODES)}")
+        self.engine, self.venue, self.fund = engine, venue, insurance_fund
         self.fund_name = engine.journal.account(insurance_fund).name
         self.backstops = list(backstops)
-        self.orderly = orderly
-        self.instrument = instrument
+        self.orderly, self.instrument, self.mode = orderly, instrument, mode
+        self.rng = rng if rng is not None else np.random.default_rng(0)
         self.log = LiquidationLog()
         self.liquidated: set[int] = set()
         self.exempt_skipped: set[int] = set()
-        self.takeovers: list[tuple[int, int, int]] = []  # (backstop slot, signed lots, cash paid)
-        self._next_order_id = _LIQUIDATOR_ORDER_IDS
-        self._adl_rank: dict[int, list[int]] = {}
+        self.takeovers: list[tuple[int, int, int, int]] = []  # (provider slot, instrument, signed lots, cash paid)
+        self.fund_received_minor = 0  # the quote the insurance fund took in (a share of remaining equity)
+        self.fund_paid_minor = 0  # the quote it paid out (deficits covered, collateral bought)
+        self._bad_debt: dict[int, int] = {}
+        self._next_order_id = LIQUIDATOR_ORDER_IDS
 
-    # -- the pass ---------------------------------------------------------------------------
+    # -- the pass -----------------------------------------------------------------------------
     def run(self, ts_ns: int) -> None:
+        """One pass: orderly slices, then every auto-close at once, then flat accounts in debt."""
         e = self.engine
+        e.flush_fees(ts_ns)
         st = e.state()
         below = st.below_maintenance | ((st.notional_minor == 0) & (st.weighted_equity_minor < 0))
         e.liquidating &= below
-        self._adl_rank = {}
-        for s in np.flatnonzero(below).tolist():
-            if e.exempt[s]:
-                if s not in self.exempt_skipped:
-                    self.exempt_skipped.add(s)
-                    self._row(ts_ns, s, "exempt", int(e.position_lots[s]), e.mark_ticks, int(st.equity_minor[s]), "")
-                continue
-            self._liquidate(ts_ns, s)
-        e.flush_fees(ts_ns)
-
-    def _row(self, ts_ns: int, s: int, step: str, qty: int, price: int, amount: int, counterparty: str) -> None:
-        self.log.add(ts_ns, self.engine.name(s), self.engine.cls[s], step, qty, price, amount, counterparty)
-
-    def _liquidate(self, ts_ns: int, s: int) -> None:
-        e = self.engine
-        if not e.liquidating[s]:
+        slots = np.flatnonzero(below)
+        if not slots.size:
+            return
+        p = PassBatch(self, ts_ns)
+        o = self.orderly
+        for mc in e.mark_cash().tolist():
+            is_open = int(self.rng.integers(PPM)) < o.chance_ppm
+            volume = o.daily_volume_minor
+            p.budget.append(0 if not is_open else (None if volume is None else volume * o.budget_ppm // PPM // max(1, mc)))
+        slots = slots[self.rng.permutation(slots.size)]
+        exempt = e.exempt[slots]
+        for s, equity in zip(slots[exempt].tolist(), st.equity_minor[slots[exempt]].tolist()):
+            if s not in self.exempt_skipped:
+                self.exempt_skipped.add(s)
+                self._row(p, s, "exempt", e.lots(s), e.mark_ticks, equity, "")
+        slots = slots[~exempt]
+        for s in slots[~e.liquidating[slots]].tolist():
             e.liquidating[s] = True
             self.liquidated.add(s)
-            self._row(ts_ns, s, "cancel", self.venue.cancel_all(e.address[s]), 0, 0, "")
-        if e.position_lots[s] == 0:
-            self._cover_debt(ts_ns, s)
-            return
-        one = e.state(np.array([s]))
-        if one.weighted_equity_minor[0] >= one.mmf_minor[0]:
-            e.liquidating[s] = False  # recovered (e.g. deleveraged earlier in this pass)
-            return
-        if one.weighted_equity_minor[0] >= one.acmf_minor[0] and self._market_slice(ts_ns, s):
-            return
-        self._close_out(ts_ns, s)
+            self._row(p, s, "cancel", self.venue.cancel_all(e.address[s]), 0, 0, "")
+        notional, weighted, acmf = st.notional_minor[slots], st.weighted_equity_minor[slots], st.acmf_minor[slots]
+        for s in slots[(notional > 0) & (weighted >= acmf)].tolist():
+            for i in range(len(e.instruments)):
+                if e.lots(s, i) and p.budget[i] != 0:
+                    self._market_slice(p, s, i)
+        closing = (notional > 0) & (weighted < acmf)
+        rows = slots[closing]
+        self._auto_close(p, rows.tolist(), st.equity_minor[rows].tolist(), weighted[closing].tolist(), acmf[closing].tolist())
+        flat = slots[notional == 0]
+        for s, equity in zip(flat.tolist(), st.equity_minor[flat].tolist()):
+            self._cover_debt(p, s, equity)
+        p.commit()
 
-    # -- step 2 -----------------------------------------------------------------------------
-    def _market_slice(self, ts_ns: int, s: int) -> bool:
-        """One IOC slice through the book as the account; False when nothing filled."""
+    def _row(self, p: PassBatch, s: int, step: str, qty: int, price: int, amount: int, counterparty: str) -> None:
+        e = self.engine
+        self.log.add(p.ts, e.name(s), e.cls(s), step, qty, price, amount, counterparty, p.fund())
+
+    def notify(self, s: int, message: LiquidationExecution) -> None:
+        """Tell the account at slot `s` (through the venue's link to it)."""
+        self.venue.ctx.send(self.engine.address[s], message)
+
+    # -- step 2 -------------------------------------------------------------------------------
+    def _market_slice(self, p: PassBatch, s: int, i: int) -> None:
+        """One IOC slice through the book as the account (FTX's orderly sizes and prices)."""
         e, o = self.engine, self.orderly
-        pos = int(e.position_lots[s])
-        qty = min(abs(pos), max(o.min_slice_lots, abs(pos) * o.slice_ppm // PPM))
+        pos, mc, mult = e.lots(s, i), e.mark_cash()[i], e.mult_of(i)
         side = Side.SELL if pos > 0 else Side.BUY
-        band = e.mark_ticks * o.band_ppm // PPM
-        limit = max(1, e.mark_ticks - band if side == Side.SELL else e.mark_ticks + band)
-        fills_before = len(self.venue.fills)
+        book = self.venue.books[e.venue_instrument(i)]
+        best = book.best_bid() if side == Side.SELL else book.best_ask()
+        if best is None:
+            return  # nothing to sell into: wait for the next pass
+        size = abs(pos)
+        qty = max(-((-size * o.slice_ppm) // PPM), o.min_slice_lots, -((-o.min_order_minor) // int(mc)))
+        if p.budget[i] is not None:
+            qty = min(qty, p.budget[i])
+        jitter = int(self.rng.integers(PPM - o.size_jitter_ppm, PPM + o.size_jitter_ppm + 1))
+        qty = min(size, max(1, qty * jitter // PPM))
+        through = int(self.rng.integers(o.min_through_ppm, o.band_ppm + 1))
+        limit = max(1, best - best * through // PPM if side == Side.SELL else best + best * through // PPM)
+        fills = len(self.venue.fills)
         self._next_order_id += 1
         e.bypass = True
         try:
-            self.venue.on_message(e.address[s], NewOrder(self.instrument, self._next_order_id, side, OrderType.IOC, limit, qty))
+            self.venue.on_message(e.address[s], NewOrder(e.venue_instrument(i), self._next_order_id, side, OrderType.IOC, limit, qty))
         finally:
             e.bypass = False
-        filled = abs(pos - int(e.position_lots[s]))
-        if filled == 0:
-            return False
-        notional = sum(self.venue.fills.columns["notional_minor"][fills_before:])
-        paid = e.realise(ts_ns, np.array([s]), np.array([e.unrealised_minor(s)]), "liquidation:market")
-        self._row(ts_ns, s, "market", filled, notional // (filled * e.mult), int(paid[0]), "book")
-        return True
-
-    # -- steps 3 to 5 -----------------------------------------------------------------------
-    def _close_out(self, ts_ns: int, s: int) -> None:
-        """Close the whole position at the bankruptcy price: backstops (with the fund), then ADL."""
-        e = self.engine
-        pos = int(e.position_lots[s])
-        sign = 1 if pos > 0 else -1
-        mark_cash = e.mark_ticks * e.mult
-        rem_q, rem_x = abs(pos), -(e.quote_balance(s) + int(e.basis_minor[s]))  # cash for all of it at ZP
-        zp_ticks = int(Fraction(rem_x, pos * e.mult)) if rem_x * sign > 0 else 0
-        final_cause = "liquidation:adl"
-        for b in self.backstops:
-            if rem_q == 0:
-                break
-            if b.slot == s:
-                continue
-            q = min(rem_q, b.room(ts_ns) // mark_cash)
-            fund = e.journal.balance(self.fund, e.quote)
-            while q > 0:
-                x_q = rem_x * q // rem_q
-                equity_q = sign * q * mark_cash - x_q
-                if equity_q >= 0 or -equity_q <= fund:
-                    break
-                q = min(q - 1, q * fund // -equity_q)
-            if q <= 0:
-                continue
-            to_fund = equity_q // 3 if equity_q >= 0 else equity_q
-            paid = x_q + to_fund  # what the provider pays (signed as the account's cash)
-            if sign > 0:
-                e.transfer(b.slot, s, q, paid, x_q)
-            else:
-                e.transfer(s, b.slot, q, -x_q, -paid)
-            if to_fund:
-                src, dst = (e.clearing, self.fund) if to_fund > 0 else (self.fund, e.clearing)
-                cause = "liquidation:backstop" if to_fund > 0 else "liquidation:insurance"
-                e.journal.post(ts_ns, src, dst, e.quote, abs(to_fund), cause, e.cls[s], int(e.ledger_id[s]))
-            b.use(ts_ns, q * mark_cash)
-            self.takeovers.append((b.slot, sign * q, paid))
-            self._row(ts_ns, s, "backstop", q, abs(paid) // (q * e.mult), max(to_fund, 0), b.name)
-            if to_fund < 0:
-                self._row(ts_ns, s, "insurance", q, zp_ticks, -to_fund, self.fund_name)
-            rem_q, rem_x = rem_q - q, rem_x - x_q
-            final_cause = "liquidation:backstop"
-        for c in self._adl_order(s, sign):
-            if rem_q == 0:
-                break
-            cq = min(rem_q, abs(int(e.position_lots[c])))
-            if cq == 0 or int(e.position_lots[c]) * sign > 0:
-                continue
-            x_q = rem_x * cq // rem_q
-            if sign > 0:
-                e.transfer(c, s, cq, x_q, x_q)
-            else:
-                e.transfer(s, c, cq, -x_q, -x_q)
-            e.realise(ts_ns, np.array([c]), np.array([e.unrealised_minor(c)]), "liquidation:adl")
-            self._row(ts_ns, s, "adl", cq, zp_ticks, x_q - sign * cq * mark_cash, e.name(c))
-            rem_q, rem_x = rem_q - cq, rem_x - x_q
-        e.realise(ts_ns, np.array([s]), np.array([int(e.basis_minor[s])]), final_cause)
-
-    def _adl_order(self, s: int, sign: int) -> list[int]:
-        """Opposite positions, most profitable x most leveraged first (BitMEX); cached per pass."""
-        if sign not in self._adl_rank:
-            e = self.engine
-            opposite = np.flatnonzero(e.position_lots * sign < 0)
-            quote = e.journal.balances(e.quote)[e.ledger_id[opposite]]
-            keys = []
-            for c, q in zip(opposite.tolist(), quote.tolist()):
-                upnl = e.unrealised_minor(c)
-                equity = q + upnl
-                notional = abs(int(e.position_lots[c])) * e.mark_ticks * e.mult
-                entry = abs(int(e.basis_minor[c])) or notional
-                if equity <= 0:
-                    key = (2, Fraction(0))
-                elif upnl > 0:
-                    key = (0, -Fraction(upnl * notional, entry * equity))
-                else:
-                    key = (1, -Fraction(upnl * equity, entry * notional))
-                keys.append((key, int(e.ledger_id[c]), c))
-            self._adl_rank[sign] = [c for _, _, c in sorted(keys)]
-        return [c for c in self._adl_rank[sign] if c != s]
-
-    # -- step 4 and 6 for a flat account in debt --------------------------------------------
-    def _cover_debt(self, ts_ns: int, s: int) -> None:
-        e = self.engine
-        e.realise(ts_ns, np.array([s]), np.array([int(e.basis_minor[s])]), "liquidation:insurance")
-        debt = -int(e.basis_minor[s])
-        if debt <= 0:
+        filled = abs(pos - e.lots(s, i))
+        if not filled:
             return
-        covered = min(debt, e.journal.balance(self.fund, e.quote))
-        if covered:
-            e.journal.post(ts_ns, self.fund, e.clearing, e.quote, covered, "liquidation:insurance", e.cls[s], int(e.ledger_id[s]))
-            e.basis_minor[s] += covered
-            self._row(ts_ns, s, "insurance", 0, 0, covered, self.fund_name)
-        rest = debt - covered
-        if rest:
-            self._socialize(ts_ns, s, rest)
+        cols = self.venue.fills.columns
+        notional, fee = sum(cols["notional_minor"][fills:]), sum(cols["taker_fee_minor"][fills:])
+        self.notify(s, LiquidationExecution(e.venue_instrument(i), side, notional // (filled * mult), filled, notional, fee, "market"))
+        if p.budget[i] is not None:
+            p.budget[i] -= filled
+        upnl = e.unrealised_minor(s)
+        room = int(e.collateral_book.payment_room(e.ledger_id[[s]], e.floor[[s]], e.credit_limit[[s]])[0])
+        p.settle[s] = "liquidation:market"
+        self._row(p, s, "market", filled, notional // (filled * mult), upnl if upnl >= 0 else -min(-upnl, room), "book")
 
-    def _socialize(self, ts_ns: int, s: int, loss: int) -> None:
-        """Charge a loss to every other account with a positive quote balance, pro rata, exactly."""
+    # -- step 3 -------------------------------------------------------------------------------
+    def _auto_close(self, p: PassBatch, slots: list[int], equity: list[int], weighted: list[int], acmf: list[int]) -> None:
+        """Collateral and insurance account by account, then the closes pooled (`closeout.py`)."""
         e = self.engine
-        balances = e.journal.balances(e.quote)[e.ledger_id]
-        balances[s] = 0
-        payers = np.flatnonzero(balances > 0).tolist()
-        pool = sum(int(balances[p]) for p in payers)
-        loss = min(loss, pool)
-        shares = [(loss * int(balances[p]), p) for p in payers]
-        charge = {p: scaled // pool for scaled, p in shares}
-        for _, p in sorted(shares, key=lambda sp: (-(sp[0] % pool), int(e.ledger_id[sp[1]])))[: loss - sum(charge.values())]:
-            charge[p] += 1
-        legs = [
-            (ts_ns, int(e.ledger_id[p]), e.clearing, e.quote, amount, "liquidation:socialized", e.cls[p], int(e.ledger_id[s]))
-            for p, amount in charge.items() if amount
-        ]
-        e.journal.post_all(legs)
-        e.basis_minor[s] += loss
-        for p, amount in charge.items():
-            if amount:
-                self._row(ts_ns, s, "socialized", 0, 0, amount, e.name(p))
+        if not slots:
+            return
+        equity = [self._cover(p, s, x) if x < 0 else x for s, x in zip(slots, equity)]
+        close_all = [w < 0 or x < 0 for w, x in zip(weighted, equity)]
+        for i in range(len(e.instruments)):
+            lots = e.table.lots[np.asarray(slots, dtype=np.int64), i]
+            for sign in (1, -1):
+                pick = np.flatnonzero(lots * sign > 0).tolist()
+                if pick:
+                    group = [[v[k] for k in pick] for v in (slots, close_all, equity, weighted, acmf)]
+                    qty, loss = closeout.plan(self, *group, i)
+                    closeout.close_group(self, p, i, sign, group[0], qty, loss)
+        flat = [s for s in p.closed_by if not e.table.lots[s].any()]
+        p.settle.update((s, p.closed_by[s]) for s in flat)  # realised once its position is gone
 
+    # -- collateral, insurance, and the flat account in debt ------------------------------------
+    def _cover(self, p: PassBatch, s: int, equity: int) -> int:
+        """Collateral sale, then the insurance fund, then seizure; returns the quote equity left."""
+        if equity >= 0:
+            return equity
+        equity = self._sell_collateral(p, s, equity)
+        cover = min(-equity, p.fund()) if equity < 0 else 0
+        if cover:
+            p.fund_leg(s, cover, "liquidation:insurance")
+            equity += cover
+            self._row(p, s, "insurance", 0, 0, cover, self.fund_name)
+        if equity < 0:
+            self._seize(p, s)
+        return equity
 
-class RiskEngine:
-    """The exchange's risk process: every interval it marks the book against the index (the reference
-    price it subscribes to), samples the funding premium, pays funding and settles PnL when due, and
-    runs the liquidator."""
-
-    def __init__(
-        self,
-        name: str,
-        liquidator: Liquidator,
-        reference: str,
-        *,
-        interval_ns: int,
-        funding_interval_ns: int,
-    ) -> None:
-        self.name = name
-        self.liquidator = liquidator
-        self.engine = liquidator.engine
-        self.book = liquidator.venue.books[liquidator.instrument]
-        self.reference_name = reference
-        self.interval_ns = interval_ns
-        self.funding_interval_ns = funding_interval_ns
-        self.twap = PremiumTwap(periods_per_day=86_400 * 10**9 // funding_interval_ns)
-        self.funding_paid_minor = 0
-        self.funding_events = 0
-        self.passes = 0
-        self._next_funding_ns = funding_interval_ns
-        self.ctx: Context | None = None
-
-    def attach(self, ctx: Context) -> None:
-        self.ctx = ctx
-        ctx.timer(0, _START)
-
-    def on_message(self, sender: int, message: Any) -> None:
-        if type(message) is ReferencePrice:
-            self.engine.index_ticks = message.price_ticks
-        elif message is _START:
-            self.ctx.send(self.ctx.address_of(self.reference_name), Subscribe(self.liquidator.instrument))
-            self.ctx.timer(self.interval_ns, _PASS)
-        elif message is _PASS:
-            self.risk_pass(self.ctx.now_ns)
-            self.ctx.timer(self.interval_ns, _PASS)
-
-    def risk_pass(self, ts_ns: int) -> None:
+    def _sell_collateral(self, p: PassBatch, s: int, equity: int) -> int:
         e = self.engine
-        e.flush_fees(ts_ns)
-        e.mark_ticks = median_mark(self.book, e.index_ticks)
-        self.twap.sample(e.mark_ticks, e.index_ticks)
-        if ts_ns >= self._next_funding_ns:
-            self._next_funding_ns += self.funding_interval_ns
-            self.pay_funding(ts_ns)
-        self.liquidator.run(ts_ns)
-        self.passes += 1
+        lid = int(e.ledger_id[s])
+        buyers = [(self.fund, None)] + [(int(e.ledger_id[b.slot]), b.slot) for b in self.backstops if b.slot != s]
+        for c in e.collateral.values():
+            held = e.journal.balance(lid, c.code)
+            if held <= 0 or equity >= 0:
+                continue
+            weight = c.weight(held)
+            for buyer, slot in buyers:
+                if slot is None:
+                    cash = p.fund()
+                else:
+                    room = e.collateral_book.payment_room(e.ledger_id[[slot]], e.floor[[slot]], e.credit_limit[[slot]])
+                    cash = int(room[0]) - p.spent.get(slot, 0)
+                units = min(held, c.units_for(-equity, weight), c.units_worth(max(0, cash), weight))
+                proceeds = c.proceeds(units, weight)
+                if units <= 0 or proceeds <= 0:
+                    continue
+                name = e.journal.account(buyer)
+                p.leg(lid, buyer, c.code, units, "liquidation:collateral", name.cls, lid)
+                p.sold[(lid, c.code)] = p.sold.get((lid, c.code), 0) + units
+                p.leg(buyer, lid, e.quote, proceeds, "liquidation:collateral", e.cls(s), lid)
+                if slot is None:
+                    p.fund_delta -= proceeds
+                    self.fund_paid_minor += proceeds
+                else:
+                    p.spent[slot] = p.spent.get(slot, 0) + proceeds
+                held, equity = held - units, equity + proceeds
+                self._row(p, s, "collateral", units, 0, proceeds, name.name)
+                if equity >= 0:
+                    break
+        return equity
 
-    def pay_funding(self, ts_ns: int) -> None:
-        """Funding for the interval, then variation margin for everyone at the mark."""
+    def _seize(self, p: PassBatch, s: int) -> None:
         e = self.engine
-        amounts = allocate_funding(e.position_lots, e.index_ticks, e.mult, self.twap.take_rate(e.index_ticks))
-        slots = np.flatnonzero(amounts)
-        if slots.size:
-            e.pay(ts_ns, slots, amounts[slots], "funding")
-            self.funding_paid_minor += int(amounts[amounts > 0].sum())
-            self.funding_events += 1
-        e.settle_all(ts_ns)
+        lid = int(e.ledger_id[s])
+        for c in e.collateral.values():
+            left = e.journal.balance(lid, c.code) - p.sold.get((lid, c.code), 0)
+            if left > 0:
+                p.leg(lid, self.fund, c.code, left, "liquidation:seized", "exchange", lid)
+                p.sold[(lid, c.code)] = p.sold.get((lid, c.code), 0) + left
+                self._row(p, s, "seized", left, 0, c.weighted(left), self.fund_name)
 
-
-_START, _PASS = Wake("risk-start"), Wake("risk-pass")
+    def _cover_debt(self, p: PassBatch, s: int, equity: int) -> None:
+        e = self.engine
+        equity = self._cover(p, s, equity)
+        if equity < 0:
+            for payer, amount in adl.socialised_shares(e, s, -equity):
+                e.owe(payer, s, amount)
+                charged = p.explicit.get(payer, ("liquidation:socialized", np.zeros(len(e.classes), dtype=np.int64)))[1]
+                charged[int(e.cls_idx[s])] -= amount
+                p.explicit[payer] = ("liquidation:socialized", charged)
+                self._row(p, s, "socialized", 0, 0, amount, e.name(payer))
+                equity += amount
+        if equity < 0 and self._bad_debt.get(s) != -equity:
+            self._bad_debt[s] = -equity
+            self._row(p, s, "bad_debt", 0, 0, -equity, "")
+        p.settle[s] = "liquidation:insurance"

@@ -1,350 +1,441 @@
-"""Perpetual futures on a cross-margined account: positions, mark price, collateral, IMF/MMF, PnL.
+"""Perpetual futures on cross-margined accounts: positions per instrument, marks, collateral, IMF/MMF.
 
-Why this shape. A perp fill moves no money, only a position and a "perp balance" (`basis_minor`:
-the signed cash of every fill, fee and deleveraging not yet realised), so an account's unrealised
-PnL is `basis + position * mark * minor_per_tick_lot`. Positions and perp balances each sum to zero
-over all accounts, so unrealised PnL does too, at any mark. Money reaches the journal only through
-one claims-layer account, `exchange:perp_clearing` (allowed negative): fees are advanced from it at
-each fill (cause `fee`), and `realise` moves PnL between it and each account's quote-asset claim
-(cause `realised_pnl`, `funding` or `liquidation:*`). Invariant, checked by `check()`: the clearing
-balance equals the sum of all perp balances, i.e. minus what accounts still owe in unrealised losses.
-A payer never goes below its ledger floor: what it cannot pay stays in its perp balance as a debt,
-which the liquidation waterfall must cover.
+Why this shape. A perp fill moves no money, only a position and a "perp balance" (the signed cash of
+every fill, fee and deleveraging not yet realised), so an account's unrealised PnL is
+`perp balance + sum over instruments of position * mark * minor_per_tick_lot`. Positions and perp
+balances each sum to zero over all accounts, so unrealised PnL does too, at any mark. Money reaches
+the journal only through one claims-layer account, `exchange:perp_clearing` (allowed negative), by
+`Settlement` (fees, realised PnL, funding, liquidation steps), each posting naming the real class
+on the other side. Invariant, checked by `check()`: the clearing balance equals the sum of all perp
+balances, and each class pair's PnL equals what the clearing owes it.
 
-Every amount is an exact integer: weights and margin fractions are ppm, square roots are integer
-square roots (`isqrt_vec`), and products that could pass 2**63 are split so they cannot wrap.
+Every amount is an exact integer (`rules.py`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from hollow.errors import LedgerError
-from hollow.ledger.journal import AccountKind, Journal
-from hollow.market.book import Book, Reject, Side
-from hollow.money import PPM, Instrument, asset
+from hollow.ledger import AccountKind, Journal
+from hollow.market.book import Reject, Side
+from hollow.money import PPM, Instrument
+from hollow.risk.collateral import CollateralAsset, CollateralBook, credit_columns
+from hollow.risk.funding import funding_by_class
+from hollow.risk.orders import MarginVenue, OpenOrders
+from hollow.risk.positions import EXCHANGE_CLASS, PositionTable
+from hollow.risk.rules import (
+    MarginParams,
+    MarginState,
+    ceil_ppm,
+    isqrt_vec,
+    median_mark,
+)
+from hollow.risk.settlement import Settlement
 
 CLEARING = "exchange:perp_clearing"
-_HAIRCUT_NUMERATOR_PPM = 1_100_000  # FTX size haircut: weight = min(table, 1.1 / (1 + f * sqrt(qty)))
+_BUY = int(Side.BUY)
+_OK = int(Reject.OK)
+__all__ = ["CLEARING", "CollateralAsset", "MarginEngine", "MarginParams", "MarginState", "isqrt_vec", "median_mark"]
 
 
-def isqrt_vec(x: np.ndarray) -> np.ndarray:
-    """Exact floor square root of non-negative int64 values (a float guess, corrected by one)."""
-    s = np.sqrt(x.astype(np.float64)).astype(np.int64)
-    s = np.where(s * s > x, s - 1, s)
-    return np.where((s + 1) * (s + 1) <= x, s + 1, s)
-
-
-def ceil_ppm(amount: np.ndarray, rate_ppm: np.ndarray) -> np.ndarray:
-    """ceil(amount * rate_ppm / 1e6) for amount >= 0 and 0 <= rate_ppm <= 1e6, without overflow."""
-    q, r = np.divmod(amount, PPM)
-    return q * rate_ppm + -((-r * rate_ppm) // PPM)
-
-
-def micro_units(qty_minor: int, code: str) -> int:
-    """A quantity of an asset in millionths of a whole unit (floor): what size-dependent rates take."""
-    return qty_minor * PPM // asset(code).scale
-
-
-def haircut_weight_ppm(table_weight_ppm: int, imf_factor_ppm: int, qty_micro: int) -> int:
-    """FTX collateral weight with the size haircut: min(table, 1.1 / (1 + IMF_factor * sqrt(qty)))."""
-    if qty_micro <= 0:
-        return table_weight_ppm
-    sqrt_milli = math.isqrt(qty_micro)  # sqrt(qty) * 1000
-    weight = _HAIRCUT_NUMERATOR_PPM * 10**9 // (10**9 + imf_factor_ppm * sqrt_milli)
-    return min(table_weight_ppm, weight)
-
-
-@dataclass(frozen=True, slots=True)
-class CollateralAsset:
-    """A non-quote collateral asset: total weight (maintenance), initial weight (opening), IMF factor."""
-
-    code: str
-    weight_ppm: int
-    initial_weight_ppm: int
-    imf_factor_ppm: int
-    price_minor: int  # quote minor units for one whole unit
-
-
-@dataclass(frozen=True, slots=True)
-class MarginParams:
-    """FTX margin fractions: IMF = max(1/max_leverage, IMF_factor * sqrt(size)); MMF and ACMF keep
-    their ratio to IMF, so all three grow with position size."""
-
-    base_imf_ppm: int
-    imf_factor_ppm: int
-    base_mmf_ppm: int
-    base_acmf_ppm: int
-
-    def __post_init__(self) -> None:
-        if not 0 < self.base_acmf_ppm <= self.base_mmf_ppm <= self.base_imf_ppm <= PPM:
-            raise ValueError("margin fractions must satisfy 0 < ACMF <= MMF <= IMF <= 100%")
-
-    def imf_ppm(self, size_micro: np.ndarray) -> np.ndarray:
-        grown = self.imf_factor_ppm * isqrt_vec(size_micro) // 1000
-        return np.minimum(PPM, np.maximum(self.base_imf_ppm, grown))
-
-    def imf_ppm_one(self, size_micro: int) -> int:
-        """`imf_ppm` for one position, in Python ints (the pre-trade check runs on every order)."""
-        return min(PPM, max(self.base_imf_ppm, self.imf_factor_ppm * math.isqrt(size_micro) // 1000))
-
-    def scaled(self, imf_ppm: np.ndarray, base_ppm: int) -> np.ndarray:
-        """MMF or ACMF for a position whose IMF is `imf_ppm`."""
-        return imf_ppm * base_ppm // self.base_imf_ppm
-
-
-@dataclass(frozen=True, slots=True)
-class MarginState:
-    """Per-account figures at one mark (arrays indexed by slot), in quote minor units."""
-
-    equity_minor: np.ndarray  # quote-asset claim + unrealised PnL (what the waterfall works on)
-    weighted_equity_minor: np.ndarray  # plus non-quote collateral at haircut total weights (for MF)
-    notional_minor: np.ndarray
-    mmf_minor: np.ndarray
-    acmf_minor: np.ndarray
-
-    @property
-    def below_maintenance(self) -> np.ndarray:
-        return (self.notional_minor > 0) & (self.weighted_equity_minor < self.mmf_minor)
-
-
-def median_mark(book: Book, index_ticks: int) -> int:
-    """FTX mark price: median of last trade, best bid and best ask; the index when one is missing."""
-    values = [book.last_trade(), book.best_bid(), book.best_ask()]
-    if any(v is None for v in values):
-        return index_ticks
-    return sorted(values)[1]
+_PER_ACCOUNT = (("ledger_id", np.int64), ("cls_idx", np.int64), ("liquidating", bool), ("exempt", bool),
+                ("floor", np.int64), ("credit_limit", np.int64))
 
 
 class MarginEngine:
-    """Positions, perp balances and margin of every account trading one perpetual on one venue.
+    """Positions, perp balances and margin of every account trading perpetuals on one venue,
+    cross-margined in one quote asset. Accounts are registered by kernel address (slot order =
+    registration order); instruments by `add_instrument` (the first one at construction). The
+    engine is the venue's pre-trade check and listens to its fills."""
 
-    Accounts are registered by kernel address (slot order = registration order). The engine is the
-    venue's pre-trade check and listens to its fills.
-    """
-
-    def __init__(
-        self,
-        journal: Journal,
-        instrument: Instrument,
-        params: MarginParams,
-        collateral: Sequence[CollateralAsset] = (),
-        *,
-        mark_ticks: int,
-    ) -> None:
+    def __init__(self, journal: Journal, instrument: Instrument, params: MarginParams,
+                 collateral: Sequence[CollateralAsset] = (), *, mark_ticks: int) -> None:
         self.journal = journal
-        self.instrument = instrument
-        self.params = params
         self.quote = instrument.quote
-        self.mult = instrument.minor_per_tick_lot
-        self.lot_micro = int(instrument.lot_size * PPM)
-        if self.lot_micro != instrument.lot_size * PPM or self.lot_micro <= 0:
-            raise ValueError(f"{instrument.symbol}: lot size must be a whole number of millionths of {instrument.base}")
-        self.collateral = {c.code: c for c in collateral}
-        for code in self.collateral:
-            journal.asset_index(code)
+        self.collateral_book = CollateralBook(journal, self.quote, collateral)
+        self.collateral = self.collateral_book.assets
         if journal.has_account(CLEARING):
             self.clearing = journal.account_id(CLEARING)
         else:
             self.clearing = journal.open_account(CLEARING, AccountKind.EXCHANGE, "exchange", allow_negative_balance=True)
         self.fees_account = journal.account_id("exchange:fees")
-        self.mark_ticks = mark_ticks
-        self.index_ticks = mark_ticks
+        self.classes: list[str] = ["exchange"]
+        self.table = PositionTable(0, 1)
+        self.instruments: list[Instrument] = []
+        self.params: list[MarginParams] = []
+        self.marks: list[int] = []
+        self.indexes: list[int] = []
+        self._mults: list[int] = []
+        self._lot_micro: list[int] = []
         self.bypass = False  # set by the liquidator while it sends orders on an account's behalf
         self.slot: dict[int, int] = {}  # kernel address -> slot
         self.address: list[int] = []
-        self.ledger_id = np.zeros(0, dtype=np.int64)
-        self.cls: list[str] = []
-        self.position_lots = np.zeros(0, dtype=np.int64)
-        self.basis_minor = np.zeros(0, dtype=np.int64)
-        self.liquidating = np.zeros(0, dtype=bool)
-        self.exempt = np.zeros(0, dtype=bool)
-        self._floor = np.zeros(0, dtype=np.int64)
+        self.names: list[str] = []  # ledger account name by slot
+        self._columns = {name: np.zeros(16, dtype=t) for name, t in _PER_ACCOUNT}
+        self._slot_of = np.full(16, -1, dtype=np.int64)  # kernel address -> slot, for fill batches
+        self._refresh_views()
+        self.open_orders: OpenOrders | None = None
         self._fill_columns: dict | None = None
-        self._pending_fees: dict[int, int] = {}  # slot -> fees charged to its perp balance, not yet posted
+        self._venue_to_engine: dict[int, int] = {}
+        self._synced = 0  # fill-log rows whose class columns are applied
+        self.settlement = Settlement(self)
+        self.add_instrument(instrument, params, mark_ticks)
 
-    # -- accounts ---------------------------------------------------------------------------
+    # -- instruments --------------------------------------------------------------------------
+    def add_instrument(self, instrument: Instrument, params: MarginParams, mark_ticks: int) -> int:
+        """Another perpetual on the same cross-margined accounts; returns its engine index."""
+        lot_micro = instrument.lot_size * PPM
+        if lot_micro != int(lot_micro) or lot_micro <= 0 or instrument.quote != self.quote:
+            raise ValueError(f"{instrument.symbol}: lot size must be whole millionths of {instrument.base}, quote {self.quote}")
+        self.instruments.append(instrument)
+        self.params.append(params)
+        self.marks.append(mark_ticks)
+        self.indexes.append(mark_ticks)
+        self._mults.append(instrument.minor_per_tick_lot)
+        self._lot_micro.append(int(lot_micro))
+        self.table.add_instrument()
+        return len(self.instruments) - 1
+
+    @property
+    def instrument(self) -> Instrument:
+        return self.instruments[0]
+
+    @property
+    def mult(self) -> int:
+        return self._mults[0]
+
+    def mult_of(self, i: int) -> int:
+        return self._mults[i]
+
+    @property
+    def mark_ticks(self) -> int:
+        return self.marks[0]
+
+    @mark_ticks.setter
+    def mark_ticks(self, ticks: int) -> None:
+        self.marks[0] = ticks
+
+    @property
+    def index_ticks(self) -> int:
+        return self.indexes[0]
+
+    @index_ticks.setter
+    def index_ticks(self, ticks: int) -> None:
+        self.indexes[0] = ticks
+
+    def mark_cash(self) -> np.ndarray:
+        """Minor units of one lot at the mark, per instrument."""
+        return np.array([m * k for m, k in zip(self.marks, self._mults)], dtype=np.int64)
+
+    # -- accounts -----------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return len(self.address)
+
+    def _refresh_views(self) -> None:
+        n = len(self.address)
+        for name, _ in _PER_ACCOUNT:
+            setattr(self, name, self._columns[name][:n])
+
+    def class_index(self, cls: str) -> int:
+        if cls not in self.classes:
+            self.classes.append(cls)
+            self.table.widen(len(self.classes))
+        return self.classes.index(cls)
+
     def add_account(self, address: int, ledger_id: int) -> int:
         """Register a trader (its kernel address and its claims-layer ledger account); returns its slot."""
         self.add_accounts([address], [ledger_id])
-        return len(self.address) - 1
+        return self.n - 1
 
     def add_accounts(self, addresses: Sequence[int], ledger_ids: Sequence[int]) -> None:
         """Register many traders at once (a cascade has thousands)."""
-        accounts = [self.journal.account(i) for i in ledger_ids]
-        start = len(self.address)
+        accounts = [self.journal.account(int(i)) for i in ledger_ids]
+        start = self.n
         for k, (address, acct) in enumerate(zip(addresses, accounts)):
-            if not acct.claim or address in self.slot:
+            if not acct.claim or address in self.slot or address < 0:
                 raise ValueError(f"margin: cannot register {acct.name!r} at address {address}")
             self.slot[address] = start + k
-        self.address.extend(addresses)
-        self.cls.extend(a.cls for a in accounts)
-        n = len(accounts)
-        self.ledger_id = np.concatenate([self.ledger_id, np.asarray(ledger_ids, dtype=np.int64)])
-        self.position_lots = np.concatenate([self.position_lots, np.zeros(n, dtype=np.int64)])
-        self.basis_minor = np.concatenate([self.basis_minor, np.zeros(n, dtype=np.int64)])
-        self.liquidating = np.concatenate([self.liquidating, np.zeros(n, dtype=bool)])
-        self.exempt = np.concatenate([self.exempt, np.array([a.liquidation_exempt for a in accounts], dtype=bool)])
-        self._floor = np.concatenate([self._floor, np.array([a.floor_minor for a in accounts], dtype=np.int64)])
+        n = start + len(accounts)
+        cap = self._columns["ledger_id"].shape[0]
+        while cap < n:
+            cap *= 2
+        for name, t in _PER_ACCOUNT:
+            old = self._columns[name]
+            if old.shape[0] < cap:
+                self._columns[name] = np.concatenate([old, np.zeros(cap - old.shape[0], dtype=t)])
+        floors, limits = credit_columns(self.journal, ledger_ids)
+        values = {"ledger_id": ledger_ids, "cls_idx": [self.class_index(a.cls) for a in accounts],
+                  "liquidating": [False] * len(accounts), "exempt": [a.liquidation_exempt for a in accounts],
+                  "floor": floors, "credit_limit": limits}
+        for name, v in values.items():
+            self._columns[name][start:n] = v
+        self.address.extend(int(a) for a in addresses)
+        self.names.extend(a.name for a in accounts)
+        top = max(addresses, default=-1) + 1
+        if top > self._slot_of.shape[0]:
+            self._slot_of = np.concatenate([self._slot_of, np.full(2 * top - self._slot_of.shape[0], -1, dtype=np.int64)])
+        self._slot_of[np.asarray(addresses, dtype=np.int64)] = np.arange(start, n)
+        self.table.grow(n)
+        self._refresh_views()
 
     def name(self, slot: int) -> str:
-        return self.journal.account(int(self.ledger_id[slot])).name
+        return self.names[slot]
 
-    # -- position changes (all zero-sum) ----------------------------------------------------
-    def transfer(self, buyer: int, seller: int, qty_lots: int, buyer_pays_minor: int, seller_gets_minor: int) -> None:
-        """Move `qty_lots` from seller to buyer. When the two cash legs differ, the caller posts the
-        difference between the clearing account and whoever bridges it (fund, fees)."""
-        self.position_lots[buyer] += qty_lots
-        self.position_lots[seller] -= qty_lots
-        self.basis_minor[buyer] -= buyer_pays_minor
-        self.basis_minor[seller] += seller_gets_minor
+    def cls(self, slot: int) -> str:
+        return self.classes[int(self.cls_idx[slot])]
 
-    def open_position(self, buyer: int, seller: int, qty_lots: int, price_ticks: int) -> None:
+    # -- positions (all zero-sum) -------------------------------------------------------------
+    @property
+    def position_lots(self) -> np.ndarray:
+        """Net position of every account in the first instrument (a view)."""
+        return self.table.lots[: self.n, 0]
+
+    @property
+    def basis_minor(self) -> np.ndarray:
+        """Every account's perp balance, all classes together (a view)."""
+        return self.table.cash[: self.n]
+
+    def lots(self, s: int, i: int = 0) -> int:
+        return int(self.table.lots[s, i])
+
+    def move(self, buyer: int, seller: int, qty_lots: int, cash_minor: int, instrument: int = 0) -> None:
+        """Move `qty_lots` of an instrument from seller to buyer for `cash_minor` (no money moves)."""
+        self.sync()
+        c = self.cls_idx
+        self.table.move(buyer, seller, int(c[buyer]), int(c[seller]), instrument, qty_lots, cash_minor)
+
+    def move_many(self, buyer: np.ndarray, seller: np.ndarray, qty: np.ndarray, cash: np.ndarray, instrument: int = 0) -> None:
+        """`move` for many (buyer, seller, lots, cash) pieces of one instrument at once."""
+        self.sync()
+        c = self.cls_idx
+        self.table.move_many(buyer, seller, c[buyer], c[seller], instrument, qty, cash)
+
+    def entries(self) -> np.ndarray:
+        """Signed entry value of every position at its average entry price (n x instruments)."""
+        self.sync()
+        return self.table.entries()[: self.n]
+
+    def position_pnl(self, rows: np.ndarray) -> np.ndarray:
+        """PnL of the open positions of `rows` against their average entry."""
+        self.sync()
+        return self.table.position_pnl(rows, self.mark_cash())
+
+    def owe(self, debtor: int, creditor: int, amount_minor: int) -> None:
+        """A debt between two accounts booked to their perp balances (realised by the next settlement)."""
+        self.table.book(debtor, int(self.cls_idx[creditor]), -amount_minor)
+        self.table.book(creditor, int(self.cls_idx[debtor]), amount_minor)
+
+    def open_position(self, buyer: int, seller: int, qty_lots: int, price_ticks: int, instrument: int = 0) -> None:
         """Seed a position opened before the run (no fill, no money moves)."""
-        cash = qty_lots * price_ticks * self.mult
-        self.transfer(buyer, seller, qty_lots, cash, cash)
+        self.move(buyer, seller, qty_lots, qty_lots * price_ticks * self._mults[instrument], instrument)
 
-    # -- the venue hooks --------------------------------------------------------------------
+    # -- the venue hooks ----------------------------------------------------------------------
     def attach_venue(self, venue) -> None:
-        """Become `venue`'s pre-trade check and book its fills (fees read from its fill log)."""
+        """Become `venue`'s pre-trade check and book its fills; instruments are matched by symbol."""
         venue.pre_trade_check = self.pre_trade_check
         venue.on_fill(self.on_fill)
         self._fill_columns = venue.fills.columns
+        symbols = [x.symbol for x in self.instruments]
+        self._venue_to_engine = {k: symbols.index(s.instrument.symbol) for k, s in enumerate(venue.specs) if s.instrument.symbol in symbols}
+        self.open_orders = venue.open_orders if isinstance(venue, MarginVenue) else None
+
+    def engine_instrument(self, venue_instrument: int) -> int:
+        return self._venue_to_engine[venue_instrument]
+
+    def venue_instrument(self, i: int) -> int:
+        return next(k for k, v in self._venue_to_engine.items() if v == i)
 
     def on_fill(self, instrument: int, taker: int, maker: int, aggressor: int, price: int, qty: int, ts_ns: int) -> None:
-        t, m = self.slot[taker], self.slot[maker]
-        cash = price * qty * self.mult
-        buyer, seller = (t, m) if aggressor == Side.BUY else (m, t)
-        self.transfer(buyer, seller, qty, cash, cash)
+        """Net position and perp balance now (the pre-trade check needs them); class columns later."""
+        i = self._venue_to_engine[instrument]
+        slot = self.slot
+        t, m = slot[taker], slot[maker]
+        buyer, seller = (t, m) if aggressor == _BUY else (m, t)
+        cash = price * qty * self._mults[i]
+        table = self.table
+        lots, c = table.lots, table.cash
+        lots[buyer, i] += qty
+        lots[seller, i] -= qty
         cols = self._fill_columns
-        for slot, fee in ((t, cols["taker_fee_minor"][-1]), (m, cols["maker_fee_minor"][-1])):
-            if fee:
-                self.basis_minor[slot] -= fee
-                self._pending_fees[slot] = self._pending_fees.get(slot, 0) + fee
+        c[buyer] -= cash
+        c[seller] += cash
+        c[t] -= cols["taker_fee_minor"][-1]
+        c[m] -= cols["maker_fee_minor"][-1]
 
-    def flush_fees(self, ts_ns: int) -> None:
-        """Post the fees charged since the last flush, one posting per account (fees first, then
-        rebates, so the fee account never dips). Fees are advanced by the clearing account and charged
-        to the payer's perp balance, so a fee never fails for want of cash; batching keeps fills cheap."""
-        if not self._pending_fees:
+    def sync(self) -> None:
+        """Apply the class columns, entries and fees of fills seen since the last sync, in bulk."""
+        cols = self._fill_columns
+        if cols is None or len(cols["ts_ns"]) == self._synced:
             return
-        items = sorted(self._pending_fees.items(), key=lambda kv: (kv[1] < 0, kv[0]))
-        self._pending_fees = {}
-        legs = [
-            (ts_ns, *((self.clearing, self.fees_account) if fee > 0 else (self.fees_account, self.clearing)),
-             self.quote, abs(fee), "fee", self.cls[s], int(self.ledger_id[s]))
-            for s, fee in items if fee
-        ]
-        if legs:
-            self.journal.post_all(legs)
+        start, self._synced = self._synced, len(cols["ts_ns"])
+        f = {k: np.frombuffer(cols[k], dtype=np.int64)[start:].copy() for k in (
+            "instrument", "taker", "maker", "aggressor", "price_ticks", "qty_lots", "taker_fee_minor", "maker_fee_minor")}
+        taker, maker = self._slot_of[f["taker"]], self._slot_of[f["maker"]]
+        buy = f["aggressor"] == Side.BUY
+        buyer, seller = np.where(buy, taker, maker), np.where(buy, maker, taker)
+        inst = np.array([self._venue_to_engine[int(k)] for k in f["instrument"].tolist()], dtype=np.int64)
+        cash = f["price_ticks"] * f["qty_lots"] * np.asarray(self._mults, dtype=np.int64)[inst]
+        c = self.cls_idx
+        self.table.apply_fills(buyer, seller, c[buyer], c[seller], inst, f["qty_lots"], cash)
+        for who, fee in ((taker, f["taker_fee_minor"]), (maker, f["maker_fee_minor"])):
+            np.add.at(self.table.basis, (who, EXCHANGE_CLASS), -fee)
+            self.settlement.charge_fees(who, fee)
 
     def pre_trade_check(self, agent: int, instrument: int, side: int, order_type: int, price: int, qty: int) -> int:
-        """Refuse an order that would increase a position beyond the leverage limit or the
-        size-dependent IMF (initial weights, notional at mark); reducing orders always pass."""
+        """Refuse an order that would increase the account's open size (position plus resting orders
+        on the side that adds to it) beyond the leverage limit or the size-dependent IMF (initial
+        weights, notional at mark, across all instruments); orders that do not add always pass."""
         if self.bypass:
-            return Reject.OK
+            return _OK
         s = self.slot.get(agent)
         if s is None:
             return Reject.INSUFFICIENT_MARGIN
         if self.liquidating[s]:
             return Reject.ACCOUNT_IN_LIQUIDATION
-        pos = int(self.position_lots[s])
-        new = pos + (qty if side == Side.BUY else -qty)
-        if abs(new) <= abs(pos) and new * pos >= 0:
-            return Reject.OK
-        equity = self.collateral_value(s, initial=True) + self.unrealised_minor(s)
-        notional = abs(new) * self.mark_ticks * self.mult
-        if notional * self.params.base_imf_ppm > equity * PPM:
+        i = self._venue_to_engine[instrument]
+        pos = int(self.table.lots[s, i])
+        tracker = self.open_orders
+        buy = sell = 0
+        if tracker is not None:
+            tally = tracker.open.get((agent, instrument))
+            if tally is not None:
+                buy, sell = tracker.lots(agent, instrument) if tracker.replacing[1] else tally
+        old = max(abs(pos + buy), abs(pos - sell))
+        if side == _BUY:
+            new = pos + buy + qty
+            if new <= old:
+                return _OK
+        else:
+            new = sell + qty - pos
+            if new <= old:
+                return _OK
+        if len(self.params) == 1:
+            p, lot_cash = self.params[0], self.marks[0] * self._mults[0]
+            notional = new * lot_cash
+            base, full = notional * p.base_imf_ppm, notional * p.imf_ppm_one(new * self._lot_micro[0])
+            upnl = int(self.table.cash[s]) + pos * lot_cash
+        else:
+            base, full = self._requirement(s, agent, i, new)
+            upnl = self.unrealised_minor(s)
+        equity = (self.collateral_book.value(int(self.ledger_id[s]), initial=True) + upnl) * PPM
+        if base > equity:
             return Reject.LEVERAGE_LIMIT
-        imf = self.params.imf_ppm_one(abs(new) * self.lot_micro)
-        if notional * imf > equity * PPM:
+        if full > equity:
             return Reject.INSUFFICIENT_MARGIN
-        return Reject.OK
+        return _OK
 
-    # -- valuation --------------------------------------------------------------------------
+    def _requirement(self, s: int, agent: int, i: int, open_lots_i: int) -> tuple[int, int]:
+        """Initial margin (x 1e6) of every instrument's open size, instrument `i` at `open_lots_i`:
+        (at base IMF, at size-dependent IMF)."""
+        base = full = 0
+        for j, p in enumerate(self.params):
+            if j == i:
+                size = open_lots_i
+            else:
+                pos = int(self.table.lots[s, j])
+                buy, sell = self.open_orders.lots(agent, self.venue_instrument(j)) if self.open_orders is not None else (0, 0)
+                size = max(abs(pos + buy), abs(pos - sell))
+            if size:
+                notional = size * self.marks[j] * self._mults[j]
+                base += notional * p.base_imf_ppm
+                full += notional * p.imf_ppm_one(size * self._lot_micro[j])
+        return base, full
+
+    def room_lots(self, s: int, i: int, direction: int) -> int:
+        """Most lots account `s` can take in `direction` (+1 buy, -1 sell) of instrument `i` and still
+        meet initial margin on its positions (a reducing take needs none)."""
+        pos = int(self.table.lots[s, i])
+        equity = self.collateral_book.value(int(self.ledger_id[s]), initial=True) + self.unrealised_minor(s)
+        budget = equity * PPM - self._others(s, i)
+        lot_cash, p = self.marks[i] * self._mults[i], self.params[i]
+
+        def fits(q: int) -> bool:
+            size = abs(pos + direction * q)
+            return size <= abs(pos) or size * lot_cash * p.imf_ppm_one(size * self._lot_micro[i]) <= budget
+
+        reducing = abs(pos) if pos * direction < 0 else 0
+        at_base = max(0, budget) // max(1, p.base_imf_ppm * lot_cash)  # most lots held at the base IMF
+        lo, hi = reducing, max(reducing, at_base + reducing - (abs(pos) if not reducing else 0))
+        if fits(hi):  # the size IMF does not bind
+            return hi
+        while lo < hi:  # largest q that fits: fits(lo) holds, fits(hi) does not
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+        return lo
+
+    def _others(self, s: int, i: int) -> int:
+        """Initial margin (x 1e6) of the account's positions in the other instruments."""
+        total = 0
+        for j, p in enumerate(self.params):
+            size = abs(int(self.table.lots[s, j]))
+            if j != i and size:
+                total += size * self.marks[j] * self._mults[j] * p.imf_ppm_one(size * self._lot_micro[j])
+        return total
+
+    # -- valuation ----------------------------------------------------------------------------
     def unrealised_minor(self, s: int) -> int:
-        return int(self.basis_minor[s]) + int(self.position_lots[s]) * self.mark_ticks * self.mult
+        t = self.table
+        return int(t.cash[s]) + sum(int(t.lots[s, i]) * m * k for i, (m, k) in enumerate(zip(self.marks, self._mults)))
 
     def quote_balance(self, s: int) -> int:
         return self.journal.balance(int(self.ledger_id[s]), self.quote)
 
     def collateral_value(self, s: int, *, initial: bool = False) -> int:
         """Quote balance plus non-quote collateral at its (initial or total) weight with the size haircut."""
-        lid = int(self.ledger_id[s])
-        value = self.journal.balance(lid, self.quote)
-        for code, c in self.collateral.items():
-            value += self._weighted(c, self.journal.balance(lid, code), initial)
-        return value
-
-    @staticmethod
-    def _weighted(c: CollateralAsset, qty_minor: int, initial: bool) -> int:
-        raw = qty_minor * c.price_minor // asset(c.code).scale
-        if qty_minor <= 0:
-            return raw  # a borrow counts in full
-        table = c.initial_weight_ppm if initial else c.weight_ppm
-        return raw * haircut_weight_ppm(table, c.imf_factor_ppm, micro_units(qty_minor, c.code)) // PPM
+        return self.collateral_book.value(int(self.ledger_id[s]), initial=initial)
 
     def state(self, slots: np.ndarray | None = None) -> MarginState:
-        """Margin figures of every account (or of `slots`) at the current mark, vectorised in int64."""
-        slots = np.arange(len(self.address)) if slots is None else slots
+        """Margin figures of every account (or of `slots`) at the current marks, vectorised in int64.
+        Over every account, the size-dependent fractions are worked out only where a position is open."""
+        slots = np.arange(self.n) if slots is None else np.asarray(slots, dtype=np.int64)
+        lots = self.table.lots[slots]
+        value = lots * self.mark_cash()
+        upnl = self.table.cash[slots] + value.sum(axis=1)
         lids = self.ledger_id[slots]
-        position = self.position_lots[slots]
-        upnl = self.basis_minor[slots] + position * (self.mark_ticks * self.mult)
         equity = self.journal.balances(self.quote)[lids] + upnl
-        weighted = equity.copy()
-        for code, c in self.collateral.items():
-            held = self.journal.balances(code)[lids]
-            for k in np.flatnonzero(held).tolist():  # few holders: exact Python ints
-                weighted[k] += self._weighted(c, int(held[k]), False)
-        size = np.abs(position)
-        notional = size * (self.mark_ticks * self.mult)
-        imf = self.params.imf_ppm(size * self.lot_micro)
-        mmf = ceil_ppm(notional, self.params.scaled(imf, self.params.base_mmf_ppm))
-        acmf = ceil_ppm(notional, self.params.scaled(imf, self.params.base_acmf_ppm))
-        return MarginState(equity, weighted, notional, mmf, acmf)
+        weighted = self.collateral_book.values(lids, initial=False) + upnl
+        notional = np.abs(value)
+        mmf = np.zeros(slots.size, dtype=np.int64)
+        acmf = np.zeros(slots.size, dtype=np.int64)
+        for i, p in enumerate(self.params):
+            held = np.flatnonzero(lots[:, i])
+            size = np.abs(lots[held, i])
+            imf = p.imf_ppm(size * self._lot_micro[i])
+            mmf[held] += ceil_ppm(notional[held, i], p.scaled(imf, p.base_mmf_ppm))
+            acmf[held] += ceil_ppm(notional[held, i], p.scaled(imf, p.base_acmf_ppm))
+        return MarginState(equity, weighted, notional.sum(axis=1), mmf, acmf)
 
-    # -- money to and from the ledger -------------------------------------------------------
-    def realise(self, ts_ns: int, slots: np.ndarray, amounts: np.ndarray, cause: str) -> np.ndarray:
-        """Post `amounts` (positive: the account receives) between clearing and each account's quote
-        claim, capped for a payer at what its floor allows; returns what was posted. The perp balance
-        drops by what was posted, so any unpaid part stays owed."""
-        slots = np.asarray(slots, dtype=np.int64)
-        amounts = np.asarray(amounts, dtype=np.int64)
-        lids = self.ledger_id[slots]
-        room = np.maximum(self.journal.balances(self.quote)[lids] - self._floor[slots], 0)
-        paid = np.where(amounts >= 0, amounts, -np.minimum(-amounts, room))
-        pick = np.flatnonzero(paid)
-        if pick.size:
-            p, lid = paid[pick], lids[pick]
-            src = np.where(p > 0, self.clearing, lid)
-            dst = np.where(p > 0, lid, self.clearing)
-            classes = [self.cls[s] for s in slots[pick].tolist()]
-            self.journal.post_many(ts_ns, src, dst, self.quote, np.abs(p), cause, classes, lid)
-            np.subtract.at(self.basis_minor, slots[pick], p)
-        return paid
-
-    def pay(self, ts_ns: int, slots: np.ndarray, amounts: np.ndarray, cause: str) -> np.ndarray:
-        """Zero-sum amounts owed between accounts (funding): booked to perp balances, then realised."""
-        np.add.at(self.basis_minor, np.asarray(slots, dtype=np.int64), np.asarray(amounts, dtype=np.int64))
-        return self.realise(ts_ns, slots, amounts, cause)
+    # -- money to and from the ledger (see settlement.py) -------------------------------------
+    def flush_fees(self, ts_ns: int) -> None:
+        self.settlement.flush_fees(ts_ns)
 
     def settle_all(self, ts_ns: int, cause: str = "realised_pnl") -> np.ndarray:
-        """Realise every account's unrealised PnL at the current mark (variation margin)."""
-        upnl = self.basis_minor + self.position_lots * (self.mark_ticks * self.mult)
-        slots = np.flatnonzero(upnl)
-        return self.realise(ts_ns, slots, upnl[slots], cause)
+        """Realise every account's unrealised PnL at the current marks (variation margin)."""
+        return self.settlement.settle_all(ts_ns, cause)
+
+    def pay(self, ts_ns: int, slots: np.ndarray, amounts: np.ndarray, cause: str) -> np.ndarray:
+        """Zero-sum amounts owed between accounts (funding; positive: receives), split pro rata
+        across the other side's classes, booked to perp balances, then realised; returns what each
+        account posted (a payer that cannot pay keeps the rest as a debt)."""
+        slots = np.asarray(slots, dtype=np.int64)
+        by_class = funding_by_class(np.asarray(amounts, dtype=np.int64), self.cls_idx[slots], len(self.classes))
+        return self.settlement.pay(ts_ns, slots, by_class, cause)
 
     def check(self) -> None:
-        """Positions net to zero and the clearing balance equals the sum of perp balances."""
-        if self._pending_fees:
-            raise LedgerError("margin: fees charged but not posted; call flush_fees first")
+        """Positions net to zero per instrument, the class columns add up to the net figures, the
+        clearing balance equals the sum of perp balances, and every class pair's PnL equals what
+        the clearing owes it."""
+        self.sync()
+        self.settlement.check_flushed()
+        t, n = self.table, self.n
         clearing = self.journal.balance(self.clearing, self.quote)
-        basis = int(self.basis_minor.sum())
-        if int(self.position_lots.sum()) != 0 or clearing != basis:
-            raise LedgerError(
-                f"margin: net position {int(self.position_lots.sum())} lots, clearing {clearing} != perp balances {basis}"
-            )
+        cash = int(t.cash[:n].sum())
+        if t.lots[:n].sum(axis=0).any() or clearing != cash:
+            raise LedgerError(f"margin: net positions {t.lots[:n].sum(axis=0).tolist()}, clearing {clearing} != perp balances {cash}")
+        if (t.pos[:n].sum(axis=2) != t.lots[:n]).any() or (t.basis[:n].sum(axis=1) != t.cash[:n]).any():
+            raise LedgerError("margin: class columns do not add up to net positions and perp balances")
+        self.settlement.check_pools()

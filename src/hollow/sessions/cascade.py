@@ -10,10 +10,11 @@ journal, and the run fails unless `Journal.check()` and the margin engine's own 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 import numpy as np
 import pyarrow as pa
@@ -63,6 +64,7 @@ from hollow.sessions.risk_config import (
 from hollow.sessions.session import NS, REFERENCE, VENUE, _latency
 
 RISK = "risk"
+FTX_MIN_ORDER_USD = 1_000  # liquidation orders are at least min($1000, position) [1]
 
 
 class CascadeReferenceConfig(ReferenceConfig):
@@ -89,7 +91,7 @@ class CascadeRegime(Strict):
     shorts: ShortsConfig = ShortsConfig()
 
     @model_validator(mode="after")
-    def _collateral_of_house(self) -> "CascadeRegime":
+    def _collateral_of_house(self) -> CascadeRegime:
         known = {c.asset for c in self.collateral}
         missing = set(self.house_account.collateral_units) - known
         if missing:
@@ -109,6 +111,10 @@ class Holder:
 
     def attach(self, ctx: Context) -> None:
         self.ctx = ctx
+
+    def routes(self) -> dict:
+        """No routes: the kernel drops every message to it without calling back into Python."""
+        return {}
 
     def on_message(self, sender: int, message: Any) -> None:
         pass
@@ -162,7 +168,7 @@ def build(regime: CascadeRegime, seed: int) -> CascadeWorld:
     if fund_start:
         custody.deposit(0, "exchange:insurance_fund", usd.code, fund_start)
 
-    kernel = Kernel(seed)
+    kernel = Kernel(seed, default_latency=_latency(regime.longs.order_entry_ms * 1_000))  # links to the holders
     venue = MarginVenue(VENUE, [InstrumentSpec(instrument)], regime.venue.fee_schedule(), conflation_ns=regime.venue.conflation_us * 1_000)
     v = kernel.add(venue)
     r = kernel.add(ReferenceVenue(REFERENCE, 0, path, half_spread_bps=ref.half_spread_bps))
@@ -199,25 +205,28 @@ def build(regime: CascadeRegime, seed: int) -> CascadeWorld:
         if regime.arbitrageur_collateral_usd:
             custody.deposit(0, lid, usd.code, usd.to_minor(regime.arbitrageur_collateral_usd))
 
-    _seed_positions(regime, seed, kernel, journal, custody, engine, join, start)
+    _seed_positions(regime, seed, kernel, journal, custody, engine, start)
 
     backstops = []
     if ha.backstop_per_minute_usd and ha.backstop_per_hour_usd:
-        backstops.append(Backstop(engine.slot[h], "house:exchange", usd.to_minor(ha.backstop_per_minute_usd), usd.to_minor(ha.backstop_per_hour_usd)))
+        backstops.append(Backstop(engine.slot[h], "house:exchange", usd.to_minor(ha.backstop_per_minute_usd),
+                                  usd.to_minor(ha.backstop_per_hour_usd), regime.house.max_position_lots))
     m = regime.margin
     orderly = OrderlyParams(
-        _ppm(m.orderly_slice_pct / 100, "orderly_slice_pct"), m.orderly_min_slice_lots, _ppm(m.orderly_band_bps / 10_000, "orderly_band_bps")
+        _ppm(m.orderly_slice_pct / 100, "orderly_slice_pct"), m.orderly_min_slice_lots, _ppm(m.orderly_band_bps / 10_000, "orderly_band_bps"),
+        min_order_minor=usd.to_minor(FTX_MIN_ORDER_USD),
     )
-    liquidator = Liquidator(engine, venue, ids["exchange:insurance_fund"], backstops, orderly)
+    liquidator = Liquidator(engine, venue, ids["exchange:insurance_fund"], backstops, orderly, rng=stream(seed, "liquidator"))
     risk = RiskEngine(RISK, liquidator, REFERENCE, interval_ns=int(m.risk_interval_ms * 1e6), funding_interval_ns=m.funding_interval_s * NS)
     k = kernel.add(risk)
     kernel.connect(k, r, _latency(100.0))
     return CascadeWorld(regime, seed, kernel, journal, venue, path, engine, liquidator, risk, house, fund_start)
 
 
-def _seed_positions(regime, seed, kernel, journal, custody, engine, join, start) -> None:
+def _seed_positions(regime, seed, kernel, journal, custody, engine, start) -> None:
     """Longs with drawn collateral and leverage, each opened against one short (round robin) at the
-    start price; each short's collateral is its notional over the shorts' leverage."""
+    start price; each short's collateral is its notional over the shorts' leverage. Registered in
+    bulk: the venue reaches each holder over the kernel's default link (created on first use)."""
     L, S = regime.longs, regime.shorts
     usd = asset(regime.instrument.quote)
     lot_cash = start * engine.mult
@@ -225,28 +234,21 @@ def _seed_positions(regime, seed, kernel, journal, custody, engine, join, start)
     collateral_usd = np.maximum(1, np.rint(L.collateral_median_usd * np.exp(L.collateral_sigma * rng.standard_normal(L.count))))
     lev_lo, lev_hi = int(L.leverage_min * 10), int(L.leverage_max * 10)
     leverage_tenths = rng.integers(lev_lo, lev_hi + 1, L.count)
-    shorts = []
-    for j in range(S.count):
-        name = f"short-{j:05d}"
-        lid = journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, "trader")
-        shorts.append((join(Holder(name, "trader"), lid, L.order_entry_ms * 1_000), lid))
+    names = [(f"short-{j:05d}", "trader") for j in range(S.count)] + [(f"retail-{i:05d}", "retail") for i in range(L.count)]
+    lids = journal.open_accounts([(f"customer:{name}", AccountKind.CUSTOMER, cls, {}) for name, cls in names])
+    addresses = [kernel.add(Holder(name, cls)) for name, cls in names]
+    engine.add_accounts(addresses, lids)
+    short_slots = [engine.slot[a] for a in addresses[: S.count]]
+    collateral = [usd.to_minor(int(x)) for x in collateral_usd.tolist()]
+    lots = [c * int(t) // 10 // lot_cash for c, t in zip(collateral, leverage_tenths.tolist())]
+    longs = [(engine.slot[a], short_slots[i % S.count], q) for i, (a, q) in enumerate(zip(addresses[S.count:], lots)) if q]
+    buyer, seller, qty = (np.asarray(x, dtype=np.int64) for x in zip(*longs)) if longs else (np.zeros(0, dtype=np.int64),) * 3
+    engine.move_many(buyer, seller, qty, qty * lot_cash)
     short_lots = [0] * S.count
-    lids, deposits = [], []
-    for i in range(L.count):
-        name = f"retail-{i:05d}"
-        lid = journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, "retail")
-        a = join(Holder(name, "retail"), lid, L.order_entry_ms * 1_000)
-        collateral = usd.to_minor(int(collateral_usd[i]))
-        lids.append(lid)
-        deposits.append(collateral)
-        lots = collateral * int(leverage_tenths[i]) // 10 // lot_cash
-        if lots:
-            engine.open_position(engine.slot[a], engine.slot[shorts[i % S.count][0]], lots, start)
-            short_lots[i % S.count] += lots
+    for i, q in enumerate(lots):
+        short_lots[i % S.count] += q
     lev_tenths = int(S.leverage * 10)
-    for (_, lid), lots in zip(shorts, short_lots):
-        lids.append(lid)
-        deposits.append(-((-lots * lot_cash * 10) // lev_tenths))
+    deposits = [-((-q * lot_cash * 10) // lev_tenths) for q in short_lots] + collateral
     _deposit_all(journal, custody, lids, deposits, usd.code)
 
 
@@ -292,6 +294,7 @@ def settle(world: CascadeWorld, duration_ns: int) -> CascadeResult:
     """A last risk pass and variation margin for everyone at the final mark, then the checks."""
     world.risk.risk_pass(duration_ns)
     e, j, liq = world.engine, world.journal, world.liquidator
+    e.flush_fees(duration_ns)
     e.settle_all(duration_ns)
     e.check()
     j.check()
@@ -303,8 +306,8 @@ def settle(world: CascadeWorld, duration_ns: int) -> CascadeResult:
         return sum(a for s, a in zip(steps, amounts) if s == step)
 
     house_slot = e.slot[world.kernel.address_of(world.house.name)]
-    final_cash = e.mark_ticks * e.mult
-    house_backstop = sum(q * final_cash - paid for slot, q, paid in liq.takeovers if slot == house_slot)
+    final_cash = e.mark_cash().tolist()
+    house_backstop = sum(q * final_cash[i] - paid for slot, i, q, paid in liq.takeovers if slot == house_slot)
     usd = e.quote
     prices = {c.code: c.price_minor for c in e.collateral.values()}
     sheet = BalanceSheet.at(j, prices)
@@ -326,8 +329,8 @@ def settle(world: CascadeWorld, duration_ns: int) -> CascadeResult:
         "house_backstop_pnl_minor": house_backstop,
         "insurance_fund_start_minor": world.insurance_fund_start_minor,
         "insurance_fund_end_minor": j.balance(liq.fund, usd),
-        "insurance_fund_paid_in_minor": total("backstop"),
-        "insurance_fund_used_minor": total("insurance"),
+        "insurance_fund_paid_in_minor": liq.fund_received_minor,
+        "insurance_fund_used_minor": liq.fund_paid_minor,
         "adl_events": steps.count("adl"),
         "adl_deficit_absorbed_minor": total("adl"),
         "socialized_loss_minor": total("socialized"),
