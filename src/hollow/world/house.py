@@ -130,6 +130,17 @@ class House:
         b.post(ts, b.onto_exchange(self.exchange, self.treasury, "USD", paid, "deposit", "house"))
         return paid
 
+    def margin_up(self, ts: int, day: dt.date, prices: dict[str, int]) -> bool:
+        """Without credit (no privilege, or not yet granted) the house may quote only with its trading
+        margin on its exchange account, put up from its own money; when it cannot, it has failed."""
+        if self.floor(day) != 0:
+            return True
+        need = USD.to_minor(self.scenario.house.trading_margin_usd) - self.books.balance(self.exchange, "USD")
+        if need > 0 and self.fund_exchange(ts, day, need, prices) < need:
+            self.failed_on = day
+            return False
+        return True
+
     def top_up(self, ts: int, day: dt.date, code: str, units: int, prices: dict[str, int]) -> int:
         """Custody is `units` of `code` short of paying a withdrawal: the house sends its own cash back
         (USD only; its longs sold if need be). Returns the units it brought in."""

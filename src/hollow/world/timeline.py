@@ -95,8 +95,12 @@ class World:
         return Signals(news=news, token_fall=fall, outflow=self.outflow, alert=bool(past) and news >= run.alert_news)
 
     def quoting(self, day: dt.date) -> bool:
+        """The house quotes today unless the venue has halted, it has failed, its quoter is switched
+        off, or (without privileges) it cannot put up its trading margin from its own money."""
         off = self.s.house.quoter_off_from
-        return self.result.halt_date is None and self.house.failed_on is None and (off is None or day < off)
+        if self.result.halt_date is not None or self.house.failed_on is not None or (off is not None and day >= off):
+            return False
+        return self.house.margin_up(ts_of(day, STEP["start"]), day, self.prices)
 
     def step(self, day: dt.date) -> dict:
         self.day, s, b, r = day, self.s, self.books, self.result
