@@ -2,19 +2,9 @@
 
 import pytest
 
-import hollow.sessions.runner as runner
 from hollow.sessions.cache import SessionCache
 from hollow.world.load import load_scenario
 from hollow.world.timeline import run_world
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _sessions_settle():
-    """TEMPORARY, until the counterparty attribution lands: trade_day's class-flow check is skipped."""
-    mp = pytest.MonkeyPatch()
-    mp.setattr(runner, "_check_zero_sum", lambda *a, **k: None)
-    yield
-    mp.undo()
 
 
 @pytest.fixture(scope="session")

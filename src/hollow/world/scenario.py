@@ -108,7 +108,7 @@ class HouseSettings(Strict):
     fiat_routing: bool = True  # customers' bank wires land in the house's account (fiat@)
     privileges: Privileges = Privileges()
     liquidity_floor: Share = Decimal("0.1")  # custody USD it leaves, as a share of customers' USD
-    trading_margin_usd: UsdAmount = Decimal(50_000_000)  # kept on its exchange account without privileges
+    trading_margin_usd: UsdAmount = Decimal(10_000_000)  # it must keep this on its exchange account to quote without credit
 
 
 class RunSensitivity(Strict):
