@@ -2,6 +2,7 @@
 stress day's cascade."""
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -34,7 +35,7 @@ def test_the_endogenous_token_falls_when_the_rival_sells(cache):
     before, sale = dt.date(2022, 11, 5), dt.date(2022, 11, 6)
     assert price[sale] < 0.95 * price[before]  # the rival's first day of selling into the float
     days = sorted(d for d in price if d < sale)
-    assert all(abs(price[b] / price[a] - 1) < 0.01 for a, b in zip(days, days[1:]))  # only the burns' buying moved it
+    assert all(abs(price[b] / price[a] - 1) < 0.01 for a, b in itertools.pairwise(days))  # only the burns' buying moved it
     assert r.books.balance("external:rival", "FTT") < 23_000_000 * 10**8
 
 
@@ -43,7 +44,7 @@ def luna_world(base):
     start, end = dt.date(2022, 5, 6), dt.date(2022, 5, 13)
     stress = base.stress.model_copy(update={
         "days": [StressDay(date=dt.date(2022, 5, d), asset="LUNA", volume_share=Decimal("0.003")) for d in (9, 10, 11)],
-        "instruments": {"LUNA": StressInstrument(tick_size=Decimal("0.0001"), lot_size=Decimal("1"))}})
+        "instruments": {"LUNA": StressInstrument(tick_size=Decimal("0.0001"), lot_size=Decimal(1))}})
     token = base.token.model_copy(update={"launch": start, "rival_units": Decimal(0), "rival_date": None, "rival_sale_start": None})
     s = base.model_copy(update={"start": start, "end": end, "schedule": [base.schedule[0].model_copy(update={"start": start, "end": end})],
                                 "run": base.run.model_copy(update={"shocks": []}), "token": token, "lenders": [], "spending": [],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -36,10 +36,10 @@ def _usd(minor: int | None) -> str:
 
 def run(
     scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="A built-in scenario (see 'hollow scenarios') or a scenario TOML file.")],
-    seed: Annotated[Optional[int], typer.Option("--seed", min=0, max=MAX_MAGNITUDE, help="Seed; default: the scenario's own.")] = None,
-    out_dir: Annotated[Optional[str], typer.Option("--out", help="Output folder; default runs/<scenario>-<seed>.")] = None,
-    sets: Annotated[Optional[list[str]], typer.Option("--set", help="Override a scenario field: --set house.fiat_routing=false (repeatable).")] = None,
-    cache_dir: Annotated[Optional[str], typer.Option("--cache", help=f"Session cache folder; default ${CACHE_ENV} or ~/.cache/hollow/sessions.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, max=MAX_MAGNITUDE, help="Seed; default: the scenario's own.")] = None,
+    out_dir: Annotated[str | None, typer.Option("--out", help="Output folder; default runs/<scenario>-<seed>.")] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help="Override a scenario field: --set house.fiat_routing=false (repeatable).")] = None,
+    cache_dir: Annotated[str | None, typer.Option("--cache", help=f"Session cache folder; default ${CACHE_ENV} or ~/.cache/hollow/sessions.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or headline; just the output folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the output folder if it holds an earlier run.")] = False,
 ) -> None:
@@ -65,7 +65,13 @@ def run(
     if quiet:
         result = run_world(s, cache)
     else:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         columns = (TextColumn(f"{s.name} seed {s.seed}"), BarColumn(), MofNCompleteColumn(), TextColumn("days"), TimeElapsedColumn())
         with Progress(*columns, console=err(), transient=True) as bar:

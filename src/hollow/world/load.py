@@ -9,11 +9,13 @@ import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 from pydantic import ValidationError
 
-from hollow.config import _field_path, _reason  # the one wording of a field problem, shared with the regime loader
+from hollow.config import (  # the one wording of a field problem, shared with the regime loader
+    _field_path,
+    _reason,
+)
 from hollow.errors import ScenarioError
 from hollow.io.paths import input_file
 from hollow.io.text import decode_utf8
@@ -149,7 +151,3 @@ def _schedule(s: Scenario) -> Iterator[tuple[str, str]]:
     if pieces[-1].end != s.end:
         yield f"schedule.{len(pieces) - 1}.end", f"the schedule must end on the scenario's end {s.end}, got {pieces[-1].end}"
 
-
-def scenario_path_hint(ref: str) -> Path | None:
-    """The file behind a scenario reference, None for a built-in (for the run folder's input check)."""
-    return None if ref in builtin_scenarios() else Path(ref)

@@ -19,13 +19,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from hollow.ledger.journal import AccountKind
 from hollow.config import to_ppm
+from hollow.ledger.journal import AccountKind
 from hollow.money import PPM, USD
 from hollow.sessions.cache import SessionCache
 from hollow.sessions.day import DayConditions, MarketDay, Opening, trade_day
 from hollow.world import data
-from hollow.world.books import DEPOSITORS, FEES, HOUSE_EXCHANGE, INSURANCE, MARKET, Books
+from hollow.world.books import (
+    DEPOSITORS,
+    FEES,
+    HOUSE_EXCHANGE,
+    INSURANCE,
+    MARKET,
+    Books,
+)
 from hollow.world.scenario import Scenario, StressDay
 from hollow.world.schedule import Schedule
 
@@ -71,15 +78,15 @@ class Market:
         s, st = self.scenario.sessions, self.scenario.stress
         volume = self.schedule.volume_usd(day)
         piece = self.schedule.pieces[index]
-        common = dict(date=day, vol_buckets_per_doubling=s.vol_buckets_per_doubling, return_bucket=s.return_bucket)
+        common = {"date": day, "vol_buckets_per_doubling": s.vol_buckets_per_doubling, "return_bucket": s.return_bucket}
         out = [DayConditions(regime=self.schedule.regime(index), open_price=data.open_price(s.vol_asset, day),
                              close_price=data.close(s.vol_asset, day),
                              realised_vol=data.realised_vol(s.vol_asset, day, s.vol_window_days) * s.vol_multiplier,
                              driver=(volume * piece.session_volume_share).quantize(Decimal(1)), **common)]
         stressed = list(self.stress_days.get(day, []))
-        if st.auto_abs_log_return is not None and abs(data.log_return(s.vol_asset, day)) >= st.auto_abs_log_return:
-            if all(d.asset != s.vol_asset for d in stressed):
-                stressed.append(StressDay(date=day, asset=s.vol_asset, volume_share=st.auto_volume_share))
+        big_move = st.auto_abs_log_return is not None and abs(data.log_return(s.vol_asset, day)) >= st.auto_abs_log_return
+        if big_move and all(d.asset != s.vol_asset for d in stressed):
+            stressed.append(StressDay(date=day, asset=s.vol_asset, volume_share=st.auto_volume_share))
         for d in stressed:
             opened, closed = data.open_price(d.asset, day), data.close(d.asset, day)
             out.append(DayConditions(regime=self.schedule.stress_regime(index, d.asset), open_price=opened, close_price=closed,
@@ -194,7 +201,7 @@ class Market:
                     break
                 donor_floor = self._floor(day, donor)
                 room = b.journal.balance(donor, code) - (0 if donor_floor is None else donor_floor)
-                room += net.get((donor, code), 0) if net.get((donor, code), 0) < 0 else 0
+                room += min(0, net.get((donor, code), 0))
                 give = min(short, max(0, room))
                 if give:
                     b.post(ts, [(donor, account, code, give, "backstop:absorb", acct.cls)])

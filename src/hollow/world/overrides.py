@@ -100,9 +100,8 @@ def _set(data: dict, path: Path, value: Any, dotted: str) -> None:
         if not isinstance(node, (dict, list)):
             raise ScenarioError(FLAG, dotted, f"{here} is a value in the scenario, not a table")
     last = path[-1]
-    if isinstance(last, int):
-        if not isinstance(node, list) or not 0 <= last < len(node):
-            raise ScenarioError(FLAG, dotted, f"there is no index {last} in that list")
+    if isinstance(last, int) and (not isinstance(node, list) or not 0 <= last < len(node)):
+        raise ScenarioError(FLAG, dotted, f"there is no index {last} in that list")
     node[last] = value
 
 

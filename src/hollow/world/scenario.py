@@ -12,11 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from hollow.config import Count, DelayMs, IntervalMs, LatencyUs, Name, NonNegative, Positive, PositiveInt, Seed, Strict, UsdAmount
+from hollow.config import (
+    Count,
+    DelayMs,
+    IntervalMs,
+    LatencyUs,
+    Name,
+    NonNegative,
+    Positive,
+    PositiveInt,
+    Seed,
+    Strict,
+    UsdAmount,
+)
 from hollow.sessions.regime import Regime
 from hollow.sessions.risk_config import LongsConfig, MarginConfig, ShortsConfig
 
@@ -41,12 +53,12 @@ class Period(Strict):
     trading_firm_order_entry_us: LatencyUs
     retail_orders_per_hour: Positive
     exchange_volume_usd: UsdAmount
-    exchange_volume_end_usd: Optional[UsdAmount] = None
+    exchange_volume_end_usd: UsdAmount | None = None
     house_share: Share  # the record's share of the exchange's volume, reported beside the model's
     session_volume_share: Share = Decimal(1)  # of the exchange's volume, what the day's session stands for (tuned so
     # that the house's share of the exchange's volume comes out near `house_share`)
     customer_balances_usd: UsdAmount
-    customer_balances_end_usd: Optional[UsdAmount] = None
+    customer_balances_end_usd: UsdAmount | None = None
 
 
 class SessionSettings(Strict):
@@ -79,7 +91,7 @@ class StressSettings(Strict):
     with the house as backstop liquidity provider."""
 
     days: list[StressDay] = []
-    auto_abs_log_return: Optional[Annotated[float, Field(gt=0, le=5)]] = None
+    auto_abs_log_return: Annotated[float, Field(gt=0, le=5)] | None = None
     auto_volume_share: Share = Decimal("0.1")
     duration_s: Annotated[float, Field(gt=0, le=86_400)] = 300.0
     instruments: dict[str, StressInstrument] = {}
@@ -95,7 +107,7 @@ class Privileges(Strict):
     """The affiliate's documented privileges (reference section 1.8), each switchable."""
 
     allow_negative_balance: bool = True
-    credit_limit_usd: Optional[UsdAmount] = Decimal(65_000_000_000)  # only with allow_negative_balance
+    credit_limit_usd: UsdAmount | None = Decimal(65_000_000_000)  # only with allow_negative_balance
     liquidation_exempt: bool = True
     fast_order_entry: bool = True
     granted_on: Day = dt.date(2019, 7, 31)  # the day the house may first go negative
@@ -103,8 +115,8 @@ class Privileges(Strict):
 
 class HouseSettings(Strict):
     owners_capital_usd: UsdAmount = Decimal(0)
-    signal_staleness_ms: Optional[DelayMs] = None  # when set, replaces every period's value
-    quoter_off_from: Optional[Day] = None  # from this day the house quotes no more
+    signal_staleness_ms: DelayMs | None = None  # when set, replaces every period's value
+    quoter_off_from: Day | None = None  # from this day the house quotes no more
     fiat_routing: bool = True  # customers' bank wires land in the house's account (fiat@)
     privileges: Privileges = Privileges()
     liquidity_floor: Share = Decimal("0.1")  # custody USD it leaves, as a share of customers' USD
@@ -134,7 +146,7 @@ class DepositorClass(Strict):
     run: RunSensitivity = RunSensitivity()
 
     @model_validator(mode="after")
-    def _mix(self) -> "DepositorClass":
+    def _mix(self) -> DepositorClass:
         if sum(self.asset_mix.values()) != 1:
             raise ValueError(f"asset_mix must add up to 1, got {sum(self.asset_mix.values())}")
         unknown = set(self.asset_mix) - {"USD", "BTC", "ETH", "SOL"}
@@ -177,8 +189,8 @@ class TokenSettings(Strict):
     burn_every_days: PositiveInt = 7
     burn_cap_units: Units = Decimal(175_000_000)
     rival_units: Units = Decimal(0)
-    rival_date: Optional[Day] = None  # the rival receives its stake from the treasury
-    rival_sale_start: Optional[Day] = None
+    rival_date: Day | None = None  # the rival receives its stake from the treasury
+    rival_sale_start: Day | None = None
     rival_sale_days: Annotated[int, Field(ge=1, le=365)] = 5
     price_mode: Literal["replay", "endogenous"] = "replay"
     endogenous: Endogenous = Endogenous()
@@ -187,7 +199,7 @@ class TokenSettings(Strict):
     fire_sale: Share = Decimal("0.1")  # of market, for the house's stack sold at once
 
     @model_validator(mode="after")
-    def _units(self) -> "TokenSettings":
+    def _units(self) -> TokenSettings:
         if self.house_units + self.treasury_units > self.supply_units:
             raise ValueError("house_units + treasury_units exceed supply_units")
         if self.rival_units > self.treasury_units:
@@ -212,7 +224,7 @@ class Lender(Strict):
     source: str = ""
 
     @model_validator(mode="after")
-    def _ltv(self) -> "Lender":
+    def _ltv(self) -> Lender:
         if self.call_ltv < self.initial_ltv:
             raise ValueError("call_ltv must be at least initial_ltv")
         return self
@@ -226,9 +238,9 @@ class Spending(Strict):
     bucket: Literal["venture", "insider_loan", "expense"]
     usd: UsdAmount
     start: Day
-    end: Optional[Day] = None
+    end: Day | None = None
     recovery: Share = Decimal(0)
-    source: Optional[str] = None
+    source: str | None = None
 
 
 class Long(Strict):
@@ -239,9 +251,9 @@ class Long(Strict):
     asset: Literal["BTC", "ETH", "SOL", "LUNA"]
     usd: UsdAmount
     start: Day
-    end: Optional[Day] = None
-    sell_on: Optional[Day] = None
-    source: Optional[str] = None
+    end: Day | None = None
+    sell_on: Day | None = None
+    source: str | None = None
 
 
 class Scenario(Strict):

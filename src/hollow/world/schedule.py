@@ -70,7 +70,7 @@ class Schedule:
     def _stress_regime(self, index: int, asset: str) -> Regime:
         """The piece's regime with margin rules, leveraged accounts and an insurance fund, on a
         perpetual of `asset` (its instrument from [stress.instruments], else the session's)."""
-        s, st = self.scenario, self.scenario.stress
+        st = self.scenario.stress
         base = self.regime(index).model_dump(mode="python")
         base["name"] = f"{base['name']}-stress-{asset.lower()}"
         base["duration_s"] = st.duration_s

@@ -86,7 +86,7 @@ def sheet(books: Books, prices: dict[str, int], weights_ppm: dict[str, int], fir
             "routed": 0 if m.routed is None else int(col[m.routed]),
         }
 
-        def value(x: int) -> int:
+        def value(x: int, price: int = price, scale: int = scale) -> int:
             return x * price // scale
 
         custody = value(units["custody"])

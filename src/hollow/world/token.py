@@ -21,7 +21,16 @@ from hollow.config import to_ppm
 from hollow.money import PPM
 from hollow.money import asset as lookup_asset
 from hollow.world import data
-from hollow.world.books import FEES, HOUSE_EXCHANGE, MARKET, RIVAL, TOKEN_BURNED, TOKEN_ISSUER, TOKEN_TREASURY, Books
+from hollow.world.books import (
+    FEES,
+    HOUSE_EXCHANGE,
+    MARKET,
+    RIVAL,
+    TOKEN_BURNED,
+    TOKEN_ISSUER,
+    TOKEN_TREASURY,
+    Books,
+)
 from hollow.world.scenario import Scenario
 
 
