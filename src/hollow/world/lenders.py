@@ -4,7 +4,8 @@ debt; the pledged units sit in `house:collateral:<lender>`).
 A draw brings cash into the treasury and pledges collateral worth loan / `initial_ltv` at market (the
 house's tokens come off its exchange account; coins from its longs), as far as it has them. Interest
 accrues monthly. A lender calls when the debt exceeds `call_ltv` of the collateral's market value:
-the house pledges more, else repays down to `initial_ltv`. Recalls (open-term loans called, as in
+the house pledges more, else repays down to `initial_ltv`; collateral beyond what the debt needs at
+`initial_ltv` (after a repayment, or when its price rose) is given back. Recalls (open-term loans called, as in
 June 2022) and the house's own repayments are paid with whatever cash it can raise, customer money
 included when it is privileged. A call or recall the house cannot meet is a default: the lender
 seizes the collateral (its market value comes off the debt) and the house has failed.
@@ -98,7 +99,23 @@ class Lending:
         if paid > 0:
             self.loans.repay(ts, state.config.name, "USD", paid)
             state.repaid += paid
+            self._release(ts, state, prices)
         return paid
+
+    def _release(self, ts: int, state: LenderState, prices: dict[str, int]) -> None:
+        """Give back the collateral beyond what the remaining debt needs at `initial_ltv`."""
+        code, b = state.config.collateral_asset, self.books
+        price = prices.get(code)
+        if not price:
+            return
+        needed = -(-self.owed(state) * PPM * lookup_asset(code).scale // (self._ppm(state.config.initial_ltv) * price))
+        units = b.balance(state.collateral, code) - needed
+        if units <= 0:
+            return
+        if code != "BTC":
+            b.post(ts, b.onto_exchange(b.id(HOUSE_EXCHANGE), state.collateral, code, units, "loan:release", "lender"))
+        else:
+            b.post(ts, [(state.collateral, b.id(LONGS), code, units, "loan:release", "lender")])
 
     def _default(self, ts: int, day: dt.date, state: LenderState, prices: dict[str, int]) -> None:
         """The lender seizes and sells the collateral; its market value comes off the debt."""
@@ -148,6 +165,7 @@ class Lending:
             return
         call, initial = self._ppm(cfg.call_ltv), self._ppm(cfg.initial_ltv)
         if owed * PPM <= call * self._value(state, prices):
+            self._release(ts, state, prices)  # collateral that rose in value beyond what the debt needs
             return
         self._pledge(ts, state, owed * PPM // initial - self._value(state, prices), prices)
         value = self._value(state, prices)

@@ -23,6 +23,7 @@ from hollow.config import to_ppm
 from hollow.ledger.journal import AccountKind
 from hollow.money import PPM, USD
 from hollow.sessions.cache import SessionCache
+from hollow.sessions.apportion import apportion
 from hollow.sessions.day import DayConditions, MarketDay, Opening, trade_day
 from hollow.world import data
 from hollow.world.books import (
@@ -100,13 +101,14 @@ class Market:
 
     # ------------------------------------------------------------------ trading
 
-    def trade(self, day: dt.date, ts: int, index: int) -> TradingDay:
-        """Run (or fetch) the day's sessions and post their flows."""
+    def trade(self, day: dt.date, ts: int, index: int, quoting: bool) -> TradingDay:
+        """Run (or fetch) the day's sessions and post their flows (none while the house does not
+        quote), then the fees on the rest of the exchange's volume."""
         result = TradingDay()
-        for cond in self._conditions(day, index):
+        for cond in self._conditions(day, index) if quoting else ():
             md = trade_day(cond, Opening(), self.seed(day), self.cache)
             self._record(md, cond)
-            self._post(day, ts, md, result)
+            self._post(day, ts, md.flows, result)
             result.stress |= cond.stress
             result.keys.append(md.session_key)
             for k in HOUSE_BUCKETS:
@@ -114,6 +116,9 @@ class Market:
             result.house_volume += md.volume_by_class.get("house", 0)
             result.volume += sum(md.volume_by_class.values()) // 2
             result.fees += sum(a for (f, t, code, cause), a in md.flows.items() if t == "exchange" and cause == "fee")
+        others = self._other_fees(day, index)
+        self._post(day, ts, others, result)
+        result.fees += sum(others.values())
         return result
 
     def _record(self, md: MarketDay, cond: DayConditions) -> None:
@@ -146,10 +151,24 @@ class Market:
             return self.books.ensure("house:offvenue", AccountKind.HOUSE, "house", allow_negative_balance=True)
         return self.books.ensure(f"external:offvenue:{cls}", AccountKind.EXTERNAL, cls)
 
-    def _post(self, day: dt.date, ts: int, md: MarketDay, result: TradingDay) -> None:
+    def _other_fees(self, day: dt.date, index: int) -> dict[tuple[str, str, str, str], int]:
+        """Fees on the volume the sessions do not stand for, paid by the trading desks in proportion
+        to their capital."""
+        piece = self.schedule.pieces[index]
+        rest = USD.to_minor(self.schedule.volume_usd(day)) * (PPM - to_ppm(piece.session_volume_share, "share")) // PPM
+        total = rest * to_ppm(piece.other_fee_bps / 10_000, "other_fee_bps") // PPM
+        shares = {cls: to_ppm(self.scenario.depositors[cls].desk_capital, "desk_capital") for cls in self._desks
+                  if cls in self.scenario.depositors}
+        shares = {cls: w for cls, w in sorted(shares.items()) if w}
+        if not total or not shares:
+            return {}
+        amounts = apportion(list(shares.values()), total, sum(shares.values()))
+        return {(cls, "exchange", "USD", "fee"): a for cls, a in zip(shares, amounts) if a}
+
+    def _post(self, day: dt.date, ts: int, flows: dict[tuple[str, str, str, str], int], result: TradingDay) -> None:
         payee_legs, payer_legs, holdings = [], [], []
         net: dict[tuple[int, str], int] = defaultdict(int)
-        for (f, t, code, cause), amount in sorted(md.flows.items()):
+        for (f, t, code, cause), amount in sorted(flows.items()):
             if f == t or amount <= 0:
                 continue  # inside one class: nets to nothing in a class-level book
             if "market" in (f, t):

@@ -59,6 +59,7 @@ class Period(Strict):
     # that the house's share of the exchange's volume comes out near `house_share`)
     customer_balances_usd: UsdAmount
     customer_balances_end_usd: UsdAmount | None = None
+    other_fee_bps: Annotated[Decimal, Field(ge=0, le=100)] = Decimal(0)  # the exchange's fees on the rest of its volume
 
 
 class SessionSettings(Strict):

@@ -95,10 +95,10 @@ class World:
         return Signals(news=news, token_fall=fall, outflow=self.outflow, alert=bool(past) and news >= run.alert_news)
 
     def quoting(self, day: dt.date) -> bool:
-        """The house quotes today unless the venue has halted, it has failed, its quoter is switched
-        off, or (without privileges) it cannot put up its trading margin from its own money."""
+        """The house quotes today unless it has failed, its quoter is switched off, or (without
+        privileges) it cannot put up its trading margin from its own money."""
         off = self.s.house.quoter_off_from
-        if self.result.halt_date is not None or self.house.failed_on is not None or (off is not None and day >= off):
+        if self.house.failed_on is not None or (off is not None and day >= off):
             return False
         return self.house.margin_up(ts_of(day, STEP["start"]), day, self.prices)
 
@@ -112,7 +112,7 @@ class World:
             self.token.launch(ts_of(day, STEP["start"]), day)
             self.prices = self._prices(day)
         halted = r.halt_date is not None
-        trading = self.market.trade(day, ts_of(day, STEP["market"]), self.schedule.index(day)) if self.quoting(day) else TradingDay()
+        trading = TradingDay() if halted else self.market.trade(day, ts_of(day, STEP["market"]), self.schedule.index(day), self.quoting(day))
         for k, v in trading.house.items():
             r.trading[k] += v
         for k, v in trading.absorbed.items():
@@ -164,7 +164,7 @@ class World:
             "withdrawals_minor": flows.withdrawals,
             "unpaid_withdrawals_minor": flows.unpaid,
             "halted": self.result.halt_date is not None,
-            "quoting": bool(trading.keys),
+            "quoting": bool(trading.keys),  # the house's sessions ran today
             "stress": trading.stress,
             "exchange_volume_minor": USD.to_minor(self.schedule.volume_usd(day)),
             "house_share_record_ppm": int(self.schedule.piece(day).house_share * 10**6),
