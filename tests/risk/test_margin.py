@@ -46,6 +46,7 @@ class World:
         if fund_usd:
             self.custody.deposit(0, self.fund, "USD", fund_usd * USD1)
         self.slots: dict[str, int] = {}
+        self.agents: dict = {}
         self.liquidator = Liquidator(self.engine, self.venue, self.fund, orderly=orderly, mode=mode)
 
     def account(self, name: str, usd: int, cls: str = "retail", **flags) -> int:
@@ -54,7 +55,8 @@ class World:
         lid = self.journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, cls, **flags)
         if usd:
             self.custody.deposit(0, lid, "USD", usd * USD1)
-        s = self.engine.add_account(self.kernel.add(Holder(name, cls, "exchange")), lid)
+        self.agents[name] = Holder(name, cls, "exchange")
+        s = self.engine.add_account(self.kernel.add(self.agents[name]), lid)
         self.slots[name] = s
         return s
 
@@ -173,3 +175,91 @@ def test_funding_is_posted_with_cause_funding_and_a_payer_that_cannot_pay_keeps_
     assert w.engine.unrealised_minor(a) == -2 * USD1  # the unpaid part stays owed
     w.engine.check()
     assert "funding" in w.journal.causes()
+
+
+def test_resting_orders_count_against_the_leverage_limit() -> None:
+    from hollow.market.book import OrderType
+    from hollow.market.messages import CancelOrder, NewOrder, ReplaceOrder
+
+    w = World()
+    a, b = w.account("a", 100), w.account("b", 10_000)
+    addr, check = w.engine.address[a], w.engine.pre_trade_check
+    w.venue.on_message(addr, NewOrder(0, 1, Side.BUY, OrderType.LIMIT, 100, 19))  # 19x, resting
+    assert check(addr, 0, Side.BUY, OrderType.LIMIT, 100, 19) == Reject.LEVERAGE_LIMIT  # the old engine let ten through
+    assert check(addr, 0, Side.SELL, OrderType.LIMIT, 110, 19) == Reject.OK  # the other side adds nothing
+    w.venue.on_message(addr, ReplaceOrder(0, 1, 100, 15))  # the replaced order counts at its new size only
+    assert w.venue.rejects == 0 and check(addr, 0, Side.BUY, OrderType.LIMIT, 100, 5) == Reject.OK
+    assert check(addr, 0, Side.BUY, OrderType.LIMIT, 100, 6) == Reject.LEVERAGE_LIMIT
+    w.venue.on_message(w.engine.address[b], NewOrder(0, 1, Side.SELL, OrderType.IOC, 100, 10))  # fills 10 of it at the mark
+    assert w.engine.position_lots[a] == 10 and w.venue.open_orders.lots(addr, 0) == (5, 0)
+    assert check(addr, 0, Side.BUY, OrderType.LIMIT, 100, 6) == Reject.LEVERAGE_LIMIT  # 10 held + 5 resting + 6
+    w.venue.on_message(addr, CancelOrder(0, 1))
+    assert w.venue.open_orders.lots(addr, 0) == (0, 0) and check(addr, 0, Side.BUY, OrderType.LIMIT, 100, 10) == Reject.OK
+
+
+def test_positions_are_kept_per_instrument_and_margined_across_them() -> None:
+    from hollow.ledger import Custody
+
+    y_perp = Instrument("Y-PERP", "ETH", "USD", Decimal(1), Decimal(1), perpetual=True)
+    journal = Journal(["USD"])
+    open_standard_accounts(journal)
+    custody = Custody(journal)
+    kernel = Kernel(1, default_latency=Latency(1_000))
+    venue = MarginVenue("exchange", [InstrumentSpec(PERP), InstrumentSpec(y_perp)], NO_FEES)
+    kernel.add(venue)
+    engine = MarginEngine(journal, PERP, PARAMS, mark_ticks=100)
+    engine.add_instrument(y_perp, PARAMS, 50)
+    engine.attach_venue(venue)
+    lids = [journal.open_account(f"customer:{n}", AccountKind.CUSTOMER, "retail") for n in ("a", "b")]
+    for lid in lids:
+        custody.deposit(0, lid, "USD", (100 if lid == lids[0] else 10_000) * USD1)
+    from hollow.agents.holder import Holder
+
+    a, b = (engine.add_account(kernel.add(Holder(n, "retail", "exchange")), lid) for n, lid in zip("ab", lids))
+    engine.open_position(a, b, 10, 100, instrument=0)  # long 10 X
+    engine.open_position(b, a, 10, 50, instrument=1)  # short 10 Y
+    st = engine.state()
+    assert (st.notional_minor[a], st.mmf_minor[a]) == (1500 * USD1, 45 * USD1)  # a hedge does not offset
+    addr = engine.address[a]
+    assert engine.pre_trade_check(addr, 0, Side.BUY, 2, 0, 5) == Reject.OK  # IMF 5% x (1500 + 500) = $100
+    assert engine.pre_trade_check(addr, 0, Side.BUY, 2, 0, 6) == Reject.LEVERAGE_LIMIT
+    assert engine.pre_trade_check(addr, 1, Side.BUY, 2, 0, 20) == Reject.OK  # buying Y back reduces it
+    engine.marks[:] = [110, 60]  # +$100 on X, -$100 on Y: one cross-margined equity
+    assert engine.state().equity_minor[a] == 100 * USD1
+    engine.settle_all(1)
+    assert journal.balance(lids[0], "USD") == 100 * USD1
+    engine.check()
+    journal.check()
+
+
+def test_a_credit_limit_is_a_usd_value_across_every_asset_borrowed() -> None:
+    ftt = CollateralAsset("FTT", 950_000, 950_000, 0, 10 * USD1)
+    w = World(collateral=(ftt,))
+    a = w.account("a", 0, allow_negative_balance=True, credit_limit_minor=1_000 * USD1)
+    b = w.account("b", 10_000)
+    lid = int(w.engine.ledger_id[a])
+    w.journal.post(0, lid, int(w.engine.ledger_id[b]), "FTT", 5 * 10**8, "transfer", "retail")  # a borrows 5 FTT ($50)
+    w.engine.open_position(a, b, 20, 100)
+    w.engine.mark_ticks = 1  # a owes $1980
+    paid = w.engine.settle_all(1)
+    assert paid[a] == -950 * USD1  # $1000 of credit less the $50 of FTT already borrowed
+    assert w.engine.unrealised_minor(a) == -1030 * USD1  # the rest stays owed
+    w.engine.check()
+    w.journal.check()
+
+
+def test_entry_is_kept_across_settlements_and_adl_ranks_on_it() -> None:
+    from hollow.risk import adl
+
+    w = World()
+    s2, s1, long_ = w.account("s2", 100), w.account("s1", 100), w.account("long", 10_000)
+    w.engine.open_position(long_, s1, 10, 100)
+    w.engine.open_position(long_, s2, 10, 96)
+    w.engine.mark_ticks = 95
+    w.engine.settle_all(1)  # the old engine's "entry" was the perp balance, reset here
+    assert w.engine.entries()[s1, 0] == -1000 * USD1 and w.engine.entries()[s2, 0] == -960 * USD1
+    # PnL% x leverage: s1 5% x 950/150 = 0.32 ahead of s2 1.04% x 950/110 = 0.09
+    assert adl.opposing(w.engine, 0, 1, "bitmex") == [s1, s2]
+    w.engine.mark_ticks = 98
+    w.engine.open_position(s1, long_, 5, 98)  # s1 buys back half: its average entry is unchanged
+    assert w.engine.entries()[s1, 0] == -500 * USD1

@@ -79,15 +79,20 @@ class Attribution:
         return {k: v for k, v in sorted(self.owed.items()) if v}
 
     # -- labelling ----------------------------------------------------------------------------
-    def label(self, amounts: np.ndarray, row_cls: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def label(self, amounts: np.ndarray, row_cls: np.ndarray, *, every_pool: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Split a batch of postings (rows x classes, signed: + the row's account receives from the
-        clearing, - it pays) into legs (row, label class, signed amount) and book them."""
+        clearing, - it pays) into legs (row, label class, signed amount) and book them. With
+        `every_pool` (a full settlement) a pair of classes with nothing to post but still out of
+        balance (money an account's own netting absorbed, e.g. a fund share paid back as insurance)
+        is brought to zero too, by a pass-through pair on an account of the batch."""
         legs: Legs = ([], [], [])
         by_cls = {int(x): np.flatnonzero(row_cls == x) for x in np.unique(row_cls)}
         pools: set[tuple[int, int]] = set()
         for x, rows in by_cls.items():
             for y in np.flatnonzero((amounts[rows] != 0).any(axis=0)).tolist():
                 pools.add((min(x, y), max(x, y)))
+        if every_pool:
+            pools.update((min(x, y), max(x, y)) for (x, y), v in self.owed.items() if v and x != y and (x in by_cls or y in by_cls))
         empty = np.zeros(0, dtype=np.int64)
         for x, y in sorted(pools):
             rx = by_cls.get(x, empty)
@@ -160,9 +165,10 @@ class Attribution:
 
 
 def apportion(rows: Sequence[int], cols: Sequence[int]) -> list[list[int]]:
-    """An integer matrix with exactly these row and column sums (equal totals), each cell the floor
-    or ceiling of its pro-rata share row * col / total: the floors, then each row's missing units to
-    the columns that still miss the most (bipartite Havel-Hakimi, which cannot get stuck here)."""
+    """An integer matrix with exactly these row and column sums (equal totals), each cell its
+    pro-rata share row * col / total rounded down plus at most one: the floors, then each row's
+    missing units to the columns that still miss the most, larger remainders first (bipartite
+    Havel-Hakimi: the missing units form a 0/1 matrix that exists, so it cannot get stuck)."""
     total = sum(rows)
     if total != sum(cols):
         raise ValueError(f"apportion: row total {total} != column total {sum(cols)}")

@@ -158,12 +158,24 @@ class Liquidator:
 
     # -- step 3 -------------------------------------------------------------------------------
     def _auto_close(self, p: PassBatch, slots: list[int], equity: list[int], weighted: list[int], acmf: list[int]) -> None:
-        """Collateral and insurance account by account, then the closes pooled (`closeout.py`)."""
+        """Accounts with equity left first (their share of it reaches the fund), then those in deficit:
+        collateral, the fund (with what this pass brought it), and only then ADL. Closes are pooled."""
+        solvent = [k for k, x in enumerate(equity) if x >= 0]
+        bankrupt = [k for k, x in enumerate(equity) if x < 0]
+        for group in (solvent, bankrupt):
+            rows = [slots[k] for k in group]
+            left = [self._cover(p, slots[k], equity[k]) for k in group]
+            close_all = [weighted[k] < 0 or x < 0 for k, x in zip(group, left)]
+            self._close_pooled(p, rows, close_all, left, [weighted[k] for k in group], [acmf[k] for k in group])
+        e = self.engine
+        flat = [s for s in p.closed_by if not e.table.lots[s].any()]
+        p.settle.update((s, p.closed_by[s]) for s in flat)  # realised once its position is gone
+
+    def _close_pooled(self, p: PassBatch, slots: list[int], close_all: list[bool], equity: list[int], weighted: list[int],
+                      acmf: list[int]) -> None:
         e = self.engine
         if not slots:
             return
-        equity = [self._cover(p, s, x) if x < 0 else x for s, x in zip(slots, equity)]
-        close_all = [w < 0 or x < 0 for w, x in zip(weighted, equity)]
         for i in range(len(e.instruments)):
             lots = e.table.lots[np.asarray(slots, dtype=np.int64), i]
             for sign in (1, -1):
@@ -172,12 +184,11 @@ class Liquidator:
                     group = [[v[k] for k in pick] for v in (slots, close_all, equity, weighted, acmf)]
                     qty, loss = closeout.plan(self, *group, i)
                     closeout.close_group(self, p, i, sign, group[0], qty, loss)
-        flat = [s for s in p.closed_by if not e.table.lots[s].any()]
-        p.settle.update((s, p.closed_by[s]) for s in flat)  # realised once its position is gone
 
     # -- collateral, insurance, and the flat account in debt ------------------------------------
     def _cover(self, p: PassBatch, s: int, equity: int) -> int:
-        """Collateral sale, then the insurance fund, then seizure; returns the quote equity left."""
+        """For an account in deficit: collateral sale, then the insurance fund, then seizure; returns
+        the quote equity left."""
         if equity >= 0:
             return equity
         equity = self._sell_collateral(p, s, equity)

@@ -80,6 +80,7 @@ class MarginEngine:
         self.open_orders: OpenOrders | None = None
         self._fill_columns: dict | None = None
         self._venue_to_engine: dict[int, int] = {}
+        self._venue_specs: tuple = ()
         self._synced = 0  # fill-log rows whose class columns are applied
         self.settlement = Settlement(self)
         self.add_instrument(instrument, params, mark_ticks)
@@ -97,6 +98,7 @@ class MarginEngine:
         self._mults.append(instrument.minor_per_tick_lot)
         self._lot_micro.append(int(lot_micro))
         self.table.add_instrument()
+        self._map_venue()
         return len(self.instruments) - 1
 
     @property
@@ -239,9 +241,14 @@ class MarginEngine:
         venue.pre_trade_check = self.pre_trade_check
         venue.on_fill(self.on_fill)
         self._fill_columns = venue.fills.columns
-        symbols = [x.symbol for x in self.instruments]
-        self._venue_to_engine = {k: symbols.index(s.instrument.symbol) for k, s in enumerate(venue.specs) if s.instrument.symbol in symbols}
+        self._venue_specs = venue.specs
+        self._map_venue()
         self.open_orders = venue.open_orders if isinstance(venue, MarginVenue) else None
+
+    def _map_venue(self) -> None:
+        symbols = [x.symbol for x in self.instruments]
+        self._venue_to_engine = {k: symbols.index(s.instrument.symbol) for k, s in enumerate(self._venue_specs)
+                                 if s.instrument.symbol in symbols}
 
     def engine_instrument(self, venue_instrument: int) -> int:
         return self._venue_to_engine[venue_instrument]

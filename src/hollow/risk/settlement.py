@@ -111,14 +111,14 @@ class Settlement:
         """Realise every account's unrealised PnL (every account takes part, so any of them can carry
         a pass-through pair and every class pair can be brought to zero)."""
         rows = np.arange(self.engine.n)
-        return self.settle(ts_ns, rows, [cause] * rows.size)
+        return self.settle(ts_ns, rows, [cause] * rows.size, every_pool=True)
 
-    def settle(self, ts_ns: int, rows: np.ndarray, causes: Sequence[str]) -> np.ndarray:
+    def settle(self, ts_ns: int, rows: np.ndarray, causes: Sequence[str], *, every_pool: bool = False) -> np.ndarray:
         """Realise the full unrealised PnL of `rows`; returns what each posted (+ received)."""
         e = self.engine
         e.sync()
         rows = np.asarray(rows, dtype=np.int64)
-        return self.realise(ts_ns, rows, e.table.upnl_by_class(rows, e.mark_cash()), causes)
+        return self.realise(ts_ns, rows, e.table.upnl_by_class(rows, e.mark_cash()), causes, every_pool=every_pool)
 
     def pay(self, ts_ns: int, rows: np.ndarray, amounts: np.ndarray, cause: str) -> np.ndarray:
         """Book zero-sum amounts (rows x classes) to perp balances, then realise exactly them."""
@@ -129,7 +129,8 @@ class Settlement:
         np.add.at(e.table.cash, rows, amounts.sum(axis=1))
         return self.realise(ts_ns, rows, amounts, [cause] * rows.size)
 
-    def realise(self, ts_ns: int, rows: np.ndarray, amounts: np.ndarray, causes: Sequence[str]) -> np.ndarray:
+    def realise(self, ts_ns: int, rows: np.ndarray, amounts: np.ndarray, causes: Sequence[str], *,
+                every_pool: bool = False) -> np.ndarray:
         """Post `amounts` (rows x classes; +: the account receives) between the clearing account and
         each account's quote claim, a payer capped at its payment room; the perp balances drop by what
         was posted. Returns the net posted per row."""
@@ -139,7 +140,7 @@ class Settlement:
             return np.zeros(0, dtype=np.int64)
         amounts = self._capped(rows, amounts.copy())
         posted = amounts.sum(axis=1)
-        legs_row, legs_label, legs_amount = self.attribution.label(amounts, e.cls_idx[rows])
+        legs_row, legs_label, legs_amount = self.attribution.label(amounts, e.cls_idx[rows], every_pool=every_pool)
         if legs_row.size:
             order = np.lexsort((legs_row, legs_amount < 0))  # receipts before payments: floors hold
             legs_row, legs_label, legs_amount = legs_row[order], legs_label[order], legs_amount[order]
