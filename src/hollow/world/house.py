@@ -183,9 +183,10 @@ class House:
 
     def day(self, ts: int, day: dt.date, prices: dict[str, int]) -> None:
         """Pay what is due today (spending, long purchases and sales), as far as cash allows."""
-        if self.failed_on is not None:
-            return
         for kind, key, amount, recovery_ppm in self.due.get(day, ()):
+            if self.failed_on is not None:  # a failed house spends nothing more
+                self.unpaid[key] += amount
+                continue
             if kind == "sell":
                 units = self.books.balance(LONGS, key)
                 if units > 0 and prices.get(key):
