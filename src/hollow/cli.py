@@ -202,6 +202,11 @@ def cascade(
     say(out(), one_line(f"wrote {folder.target}"))
 
 
+from hollow.world.commands import register as _register_world  # noqa: E402  run, scenarios, compare, query
+
+_register_world(app)
+
+
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM unwinds like Ctrl-C, so a killed run still removes its temporary folder."""

@@ -5,12 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hollow.cli import app
-from hollow.world.commands import register
 from tests.cli_support import hollow, tree
-
-if "run" not in {c.name for c in app.registered_commands}:  # TEMPORARY, until cli.py registers the world's commands
-    register(app)
 
 TABLES = ("daily.parquet", "sessions.parquet", "flows.parquet", "ledger.parquet", "accounts.parquet", "summary.json")
 

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from hollow.config import MAX_MAGNITUDE
+from hollow.io.bounds import MAX_MAGNITUDE
 
 CACHE_ENV = "HOLLOW_CACHE"
 
@@ -35,7 +35,7 @@ def _usd(minor: int | None) -> str:
 
 
 def run(
-    scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="A built-in scenario (see 'hollow scenarios') or a scenario TOML file.")],
+    scenario: Annotated[str, typer.Argument(metavar="[SCENARIO]", help="A built-in scenario (see 'hollow scenarios') or a scenario TOML file.")] = "ftx",
     seed: Annotated[int | None, typer.Option("--seed", min=0, max=MAX_MAGNITUDE, help="Seed; default: the scenario's own.")] = None,
     out_dir: Annotated[str | None, typer.Option("--out", help="Output folder; default runs/<scenario>-<seed>.")] = None,
     sets: Annotated[list[str] | None, typer.Option("--set", help="Override a scenario field: --set house.fiat_routing=false (repeatable).")] = None,
