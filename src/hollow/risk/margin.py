@@ -22,6 +22,7 @@ from hollow.errors import LedgerError
 from hollow.ledger import AccountKind, Journal
 from hollow.market.book import Reject, Side
 from hollow.money import PPM, Instrument
+from hollow.risk import initial_margin
 from hollow.risk.collateral import CollateralAsset, CollateralBook, credit_columns
 from hollow.risk.funding import funding_by_class
 from hollow.risk.orders import MarginVenue, OpenOrders
@@ -68,8 +69,8 @@ class MarginEngine:
         self.params: list[MarginParams] = []
         self.marks: list[int] = []
         self.indexes: list[int] = []
-        self._mults: list[int] = []
-        self._lot_micro: list[int] = []
+        self.mults: list[int] = []  # minor units per tick-lot, per instrument
+        self.lot_micro: list[int] = []  # millionths of the underlying in one lot, per instrument
         self.bypass = False  # set by the liquidator while it sends orders on an account's behalf
         self.slot: dict[int, int] = {}  # kernel address -> slot
         self.address: list[int] = []
@@ -95,8 +96,8 @@ class MarginEngine:
         self.params.append(params)
         self.marks.append(mark_ticks)
         self.indexes.append(mark_ticks)
-        self._mults.append(instrument.minor_per_tick_lot)
-        self._lot_micro.append(int(lot_micro))
+        self.mults.append(instrument.minor_per_tick_lot)
+        self.lot_micro.append(int(lot_micro))
         self.table.add_instrument()
         self._map_venue()
         return len(self.instruments) - 1
@@ -107,10 +108,10 @@ class MarginEngine:
 
     @property
     def mult(self) -> int:
-        return self._mults[0]
+        return self.mults[0]
 
     def mult_of(self, i: int) -> int:
-        return self._mults[i]
+        return self.mults[i]
 
     @property
     def mark_ticks(self) -> int:
@@ -130,7 +131,7 @@ class MarginEngine:
 
     def mark_cash(self) -> np.ndarray:
         """Minor units of one lot at the mark, per instrument."""
-        return np.array([m * k for m, k in zip(self.marks, self._mults)], dtype=np.int64)
+        return np.array([m * k for m, k in zip(self.marks, self.mults)], dtype=np.int64)
 
     # -- accounts -----------------------------------------------------------------------------
     @property
@@ -233,7 +234,7 @@ class MarginEngine:
 
     def open_position(self, buyer: int, seller: int, qty_lots: int, price_ticks: int, instrument: int = 0) -> None:
         """Seed a position opened before the run (no fill, no money moves)."""
-        self.move(buyer, seller, qty_lots, qty_lots * price_ticks * self._mults[instrument], instrument)
+        self.move(buyer, seller, qty_lots, qty_lots * price_ticks * self.mults[instrument], instrument)
 
     # -- the venue hooks ----------------------------------------------------------------------
     def attach_venue(self, venue) -> None:
@@ -262,7 +263,7 @@ class MarginEngine:
         slot = self.slot
         t, m = slot[taker], slot[maker]
         buyer, seller = (t, m) if aggressor == _BUY else (m, t)
-        cash = price * qty * self._mults[i]
+        cash = price * qty * self.mults[i]
         table = self.table
         lots, c = table.lots, table.cash
         lots[buyer, i] += qty
@@ -285,7 +286,7 @@ class MarginEngine:
         buy = f["aggressor"] == Side.BUY
         buyer, seller = np.where(buy, taker, maker), np.where(buy, maker, taker)
         inst = np.array([self._venue_to_engine[int(k)] for k in f["instrument"].tolist()], dtype=np.int64)
-        cash = f["price_ticks"] * f["qty_lots"] * np.asarray(self._mults, dtype=np.int64)[inst]
+        cash = f["price_ticks"] * f["qty_lots"] * np.asarray(self.mults, dtype=np.int64)[inst]
         c = self.cls_idx
         self.table.apply_fills(buyer, seller, c[buyer], c[seller], inst, f["qty_lots"], cash)
         for who, fee in ((taker, f["taker_fee_minor"]), (maker, f["maker_fee_minor"])):
@@ -321,12 +322,12 @@ class MarginEngine:
             if new <= old:
                 return _OK
         if len(self.params) == 1:
-            p, lot_cash = self.params[0], self.marks[0] * self._mults[0]
+            p, lot_cash = self.params[0], self.marks[0] * self.mults[0]
             notional = new * lot_cash
-            base, full = notional * p.base_imf_ppm, notional * p.imf_ppm_one(new * self._lot_micro[0])
+            base, full = notional * p.base_imf_ppm, notional * p.imf_ppm_one(new * self.lot_micro[0])
             upnl = int(self.table.cash[s]) + pos * lot_cash
         else:
-            base, full = self._requirement(s, agent, i, new)
+            base, full = initial_margin.requirement(self, agent, s, i, new)
             upnl = self.unrealised_minor(s)
         equity = (self.collateral_book.value(int(self.ledger_id[s]), initial=True) + upnl) * PPM
         if base > equity:
@@ -335,58 +336,15 @@ class MarginEngine:
             return Reject.INSUFFICIENT_MARGIN
         return _OK
 
-    def _requirement(self, s: int, agent: int, i: int, open_lots_i: int) -> tuple[int, int]:
-        """Initial margin (x 1e6) of every instrument's open size, instrument `i` at `open_lots_i`:
-        (at base IMF, at size-dependent IMF)."""
-        base = full = 0
-        for j, p in enumerate(self.params):
-            if j == i:
-                size = open_lots_i
-            else:
-                pos = int(self.table.lots[s, j])
-                buy, sell = self.open_orders.lots(agent, self.venue_instrument(j)) if self.open_orders is not None else (0, 0)
-                size = max(abs(pos + buy), abs(pos - sell))
-            if size:
-                notional = size * self.marks[j] * self._mults[j]
-                base += notional * p.base_imf_ppm
-                full += notional * p.imf_ppm_one(size * self._lot_micro[j])
-        return base, full
-
     def room_lots(self, s: int, i: int, direction: int) -> int:
-        """Most lots account `s` can take in `direction` (+1 buy, -1 sell) of instrument `i` and still
-        meet initial margin on its positions (a reducing take needs none)."""
-        pos = int(self.table.lots[s, i])
-        equity = self.collateral_book.value(int(self.ledger_id[s]), initial=True) + self.unrealised_minor(s)
-        budget = equity * PPM - self._others(s, i)
-        lot_cash, p = self.marks[i] * self._mults[i], self.params[i]
-
-        def fits(q: int) -> bool:
-            size = abs(pos + direction * q)
-            return size <= abs(pos) or size * lot_cash * p.imf_ppm_one(size * self._lot_micro[i]) <= budget
-
-        reducing = abs(pos) if pos * direction < 0 else 0
-        at_base = max(0, budget) // max(1, p.base_imf_ppm * lot_cash)  # most lots held at the base IMF
-        lo, hi = reducing, max(reducing, at_base + reducing - (abs(pos) if not reducing else 0))
-        if fits(hi):  # the size IMF does not bind
-            return hi
-        while lo < hi:  # largest q that fits: fits(lo) holds, fits(hi) does not
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
-        return lo
-
-    def _others(self, s: int, i: int) -> int:
-        """Initial margin (x 1e6) of the account's positions in the other instruments."""
-        total = 0
-        for j, p in enumerate(self.params):
-            size = abs(int(self.table.lots[s, j]))
-            if j != i and size:
-                total += size * self.marks[j] * self._mults[j] * p.imf_ppm_one(size * self._lot_micro[j])
-        return total
+        """Most lots account `s` can take in `direction` (+1 buy, -1 sell) of instrument `i` within
+        initial margin (`initial_margin.room_lots`)."""
+        return initial_margin.room_lots(self, s, i, direction)
 
     # -- valuation ----------------------------------------------------------------------------
     def unrealised_minor(self, s: int) -> int:
         t = self.table
-        return int(t.cash[s]) + sum(int(t.lots[s, i]) * m * k for i, (m, k) in enumerate(zip(self.marks, self._mults)))
+        return int(t.cash[s]) + sum(int(t.lots[s, i]) * m * k for i, (m, k) in enumerate(zip(self.marks, self.mults)))
 
     def quote_balance(self, s: int) -> int:
         return self.journal.balance(int(self.ledger_id[s]), self.quote)
@@ -411,7 +369,7 @@ class MarginEngine:
         for i, p in enumerate(self.params):
             held = np.flatnonzero(lots[:, i])
             size = np.abs(lots[held, i])
-            imf = p.imf_ppm(size * self._lot_micro[i])
+            imf = p.imf_ppm(size * self.lot_micro[i])
             mmf[held] += ceil_ppm(notional[held, i], p.scaled(imf, p.base_mmf_ppm))
             acmf[held] += ceil_ppm(notional[held, i], p.scaled(imf, p.base_acmf_ppm))
         return MarginState(equity, weighted, notional.sum(axis=1), mmf, acmf)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hollow.market.messages import Execution, HedgeFill
+from hollow.market.messages import LIQUIDATOR_ORDER_IDS, Execution, HedgeFill, LiquidationExecution
 from hollow.sessions.build import HOUSE, SessionWorld
 
 MARKET_ACCOUNT = "external:market"
@@ -70,6 +70,10 @@ def check_against_agents(world: SessionWorld) -> None:
     fees_in_flight: dict[int, int] = {}
     for _, to, _, m in kernel.in_flight():  # reports still on their way when the run stopped
         kind = type(m)
+        if kind is LiquidationExecution:
+            kind = Execution  # a position change the exchange imposed counts like a fill
+        elif kind is Execution and m.order_id >= LIQUIDATOR_ORDER_IDS:
+            continue  # the liquidator's order as the agent: its LiquidationExecution reports it
         if kind is Execution or kind is HedgeFill:
             signed = m.qty_lots if m.side == 0 else -m.qty_lots
             target = lots_in_flight if kind is Execution else hedge_in_flight
