@@ -127,6 +127,8 @@ def test_collateral_counts_at_haircut_weight_and_initial_weight() -> None:
     assert w.engine.collateral_value(a) == 2_375 * USD1
     assert w.engine.collateral_value(a, initial=True) == 2_250 * USD1
     assert w.engine.state().weighted_equity_minor[a] == 2_375 * USD1
+    w.engine.collateral_book.set_price("FTT", 20 * USD1)  # re-marked: the cached values follow
+    assert w.engine.collateral_value(a) == 1_900 * USD1
 
 
 def test_fees_and_pnl_reach_the_ledger_and_clearing_tracks_perp_balances() -> None:
@@ -156,6 +158,22 @@ def test_funding_sums_to_zero_exactly(positions: list[int], rate: Fraction, inde
             assert x == -o  # a payer pays its exact share rounded up
         elif p * rate < 0:
             assert x >= 0
+
+
+@given(st.lists(st.tuples(st.integers(-10**9, 10**9), st.integers(0, 3)), min_size=1, max_size=30))
+def test_funding_by_class_is_exact_per_account_and_per_class_pair(rows: list[tuple[int, int]]) -> None:
+    from hollow.risk.funding import funding_by_class
+
+    amounts = [x for x, _ in rows]
+    amounts.append(-sum(amounts))
+    cls = np.array([c for _, c in rows] + [0], dtype=np.int64)
+    out = funding_by_class(np.array(amounts, dtype=np.int64), cls, 4)
+    assert out.sum(axis=1).tolist() == amounts  # each account pays or gets exactly its funding
+    for x in range(4):
+        for y in range(4):  # what class x paid class y is what class y got from class x
+            paid = -int(out[(cls == x) & (out.sum(axis=1) < 0), y].sum())
+            got = int(out[(cls == y) & (out.sum(axis=1) > 0), x].sum())
+            assert paid == got
 
 
 def test_funding_rate_is_twap_premium_over_index_per_24() -> None:

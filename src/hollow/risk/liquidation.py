@@ -4,19 +4,24 @@ For an account below maintenance margin (`liquidation_exempt` accounts are skipp
 
 1. `cancel`: its resting orders are cancelled (no posting; a row in the log).
 2. `market` (MMF > MF >= ACMF): orderly IOC slices through the book, on FTX's cadence (`OrderlyParams`).
-3. MF < ACMF: auto-close (1 - MF/ACMF) of the position each pass (all of it when MF < 0):
-   - `collateral`: if its quote equity is negative, its non-quote collateral is sold at the haircut
-     price (mark x total weight with the size haircut: what the margin check counted) to the
-     insurance fund, then to the backstops, for quote, which counts against the deficit;
+3. MF < ACMF: auto-close (1 - MF/ACMF) of the position each pass (all of it when MF < 0). Accounts
+   with equity left are closed first, then those in deficit, so the fund has this pass's inflows:
+   - `collateral` (the rule for non-quote collateral, after reference 1.3's automatic conversion
+     and 2.4's order): if the account's quote equity is negative, its collateral is sold for quote
+     at the haircut price (price x total weight with the size haircut: what the margin check
+     counted it for), to the insurance fund first, then to the backstops, as far as each has quote;
+     the proceeds count against the deficit, so the fund and ADL only see what is left;
    - `insurance`: the fund pays what is still negative, before anyone else is asked;
-   - `seized`: collateral nobody could buy goes to the fund for nothing once the fund is empty;
-   - `backstop`: providers take the position, pro rata to what each can take (its committed
-     minimum, or its initial margin room if larger). The account closes at its bankruptcy price
-     ZP (its equity share becomes zero); the provider pays 2/3 ZP + 1/3 mark, so a third of the
-     remaining equity goes to the fund. Providers never take a position whose deficit is unpaid;
+   - `seized`: collateral nobody could pay for goes to the fund for nothing once the fund is empty
+     (it leaves the bankrupt account; no quote came of it, so the quote deficit passes on);
+   - `backstop`: providers take the position, pro rata to what each can take now (its committed
+     minimum, or more as its initial margin and own position limit allow). The account closes at
+     its bankruptcy price ZP (it gives up its equity share); the provider pays 2/3 ZP + 1/3 mark,
+     so a third of that equity goes to the fund. Providers never take a deficit the fund left;
    - `adl`: the rest closes against opposite positions (`adl.py`): with positive equity at
-     2/3 ZP + 1/3 mark (ftx; the remaining third to the fund) or at the mark (bitmex; the equity to
-     the fund), so no counterparty is handed the equity; a deficit left after the fund at ZP.
+     2/3 ZP + 1/3 mark (ftx; a third to the fund) or at the mark (bitmex; the equity to the fund),
+     so no counterparty is handed the equity; a deficit left after the fund, at ZP.
+   An account's PnL is realised once its position is gone; counterparties' at the next settlement.
 4. A flat account in debt: collateral, insurance, then `socialized` on profitable accounts; what
    nobody can cover is logged as `bad_debt` (the clearing account carries it: a hole).
 
@@ -51,14 +56,14 @@ class Liquidator:
     """Runs the waterfall over every account below maintenance, in a random order drawn from `rng`."""
 
     def __init__(self, engine: MarginEngine, venue: MarginVenue, insurance_fund: int, backstops: Sequence[Backstop] = (),
-                 orderly: OrderlyParams = FTX_RULES, instrument: int = 0, *, mode: str = "ftx",
+                 orderly: OrderlyParams = FTX_RULES, *, mode: str = "ftx",
                  rng: np.random.Generator | None = None) -> None:
         if mode not in adl.ADL_MODES:
             raise ValueError(f"ADL mode {mode!r}: use one of {', '.join(adl.ADL_MODES)}")
         self.engine, self.venue, self.fund = engine, venue, insurance_fund
         self.fund_name = engine.journal.account(insurance_fund).name
         self.backstops = list(backstops)
-        self.orderly, self.instrument, self.mode = orderly, instrument, mode
+        self.orderly, self.mode = orderly, mode
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.log = LiquidationLog()
         self.liquidated: set[int] = set()

@@ -103,10 +103,6 @@ class MarginEngine:
         return len(self.instruments) - 1
 
     @property
-    def instrument(self) -> Instrument:
-        return self.instruments[0]
-
-    @property
     def mult(self) -> int:
         return self.mults[0]
 
@@ -120,14 +116,6 @@ class MarginEngine:
     @mark_ticks.setter
     def mark_ticks(self, ticks: int) -> None:
         self.marks[0] = ticks
-
-    @property
-    def index_ticks(self) -> int:
-        return self.indexes[0]
-
-    @index_ticks.setter
-    def index_ticks(self, ticks: int) -> None:
-        self.indexes[0] = ticks
 
     def mark_cash(self) -> np.ndarray:
         """Minor units of one lot at the mark, per instrument."""
