@@ -5,8 +5,6 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-import pytest
-
 from hollow.world.load import load_scenario, problems
 from hollow.world.scenario import StressDay, StressInstrument
 from hollow.world.timeline import run_world
@@ -53,8 +51,6 @@ def luna_world(base):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="upstream: the cascade session fails its own reconciliation (an agent's books vs the "
-                                       "engine after liquidations) for this regime; remove when sessions settle it")
 def test_a_stress_day_runs_the_cascade_with_the_house_as_backstop(mini, cache):
     r = run_world(luna_world(mini), cache)
     stressed = [row for row in r.rows if row["stress"]]
