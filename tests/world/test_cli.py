@@ -88,3 +88,14 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(capsys, tmp_path, sess
 def test_an_unknown_scenario_is_a_path_error(capsys, tmp_path):
     code, _, err = hollow(capsys, "run", "no_such_scenario", "--out", str(tmp_path / "x"))
     assert code == 2 and "no such file" in err
+
+
+def test_a_scenario_file_runs_like_a_builtin_and_the_manifest_names_it(capsys, tmp_path, session_cache):
+    from hollow.world.load import builtin_scenarios
+
+    path = tmp_path / "mine.toml"
+    path.write_text(builtin_scenarios()["ftx_mini"].replace('name = "ftx_mini"', 'name = "mine"'))
+    code, out, err = hollow(capsys, "run", str(path), "--seed", "3", "--cache", session_cache, "--quiet", "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["scenario_source"] == str(path) and manifest["seed"] == 3 and manifest["scenario"] == "mine"
