@@ -95,7 +95,7 @@ def test_a_scenario_file_runs_like_a_builtin_and_the_manifest_names_it(capsys, t
 
     path = tmp_path / "mine.toml"
     path.write_text(builtin_scenarios()["ftx_mini"].replace('name = "ftx_mini"', 'name = "mine"'))
-    code, out, err = hollow(capsys, "run", str(path), "--seed", "3", "--cache", session_cache, "--quiet", "--out", str(tmp_path / "r"))
+    code, _, err = hollow(capsys, "run", str(path), "--seed", "3", "--cache", session_cache, "--quiet", "--out", str(tmp_path / "r"))
     assert code == 0, err
     manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
     assert manifest["scenario_source"] == str(path) and manifest["seed"] == 3 and manifest["scenario"] == "mine"

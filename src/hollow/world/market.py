@@ -22,8 +22,8 @@ from decimal import Decimal
 from hollow.config import to_ppm
 from hollow.ledger.journal import AccountKind
 from hollow.money import PPM, USD
-from hollow.sessions.cache import SessionCache
 from hollow.sessions.apportion import apportion
+from hollow.sessions.cache import SessionCache
 from hollow.sessions.day import DayConditions, MarketDay, Opening, trade_day
 from hollow.world import data
 from hollow.world.books import (
