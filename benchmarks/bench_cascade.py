@@ -9,7 +9,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from hollow.sessions.cascade import NS, CascadeRegime, build, settle
+from hollow.sessions.build import NS, build
+from hollow.sessions.paths import reference_path
+from hollow.sessions.regime import Regime
+from hollow.sessions.runner import settle
 
 
 def peak_rss_mb() -> float:
@@ -20,8 +23,9 @@ def peak_rss_mb() -> float:
 
 
 def main() -> None:
-    regime = CascadeRegime.model_validate({
-        "name": "bench_cascade", "duration_s": 900, "seed": 1, "insurance_fund_usd": "500000",
+    regime = Regime.model_validate({
+        "name": "bench_cascade", "duration_s": 900, "seed": 1, "insurance_fund_usd": "500000", "margin": {},
+        "trading_firms": {"count": 0}, "retail": {"count": 0},
         "reference": {"crash": {"start_s": 60, "drop_pct": 50, "over_s": 600}},
         "house": {"size_lots": 500, "max_position_lots": 10_000_000},
         "house_account": {"liquidation_exempt": True, "allow_negative_balance": True,
@@ -29,7 +33,7 @@ def main() -> None:
         "longs": {"count": 10_000}, "shorts": {"count": 100},
     })
     start, cpu = time.perf_counter(), time.process_time()
-    world = build(regime, regime.seed)
+    world = build(regime, regime.seed, reference_path(regime, regime.seed))
     built = time.perf_counter()
     risk_s = [0.0]
     risk_pass = world.risk.risk_pass

@@ -40,6 +40,11 @@ liquidation_exempt = true
 allow_negative_balance = true
 [arbitrageurs]
 count = 1
+[trading_firms]
+count = 0
+[retail]
+count = 0
+[margin]
 [longs]
 count = 10
 [shorts]

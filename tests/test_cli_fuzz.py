@@ -22,7 +22,6 @@ from pydantic import BaseModel
 
 from hollow.io.run_folder import verify_run
 from hollow.sessions import limits
-from hollow.sessions.cascade import CascadeRegime
 from hollow.sessions.regime import Regime
 from tests.cli_support import TINY, TINY_CASCADE, hollow, tree, with_field
 
@@ -111,7 +110,7 @@ def test_perturbed_sessions_run_or_refuse_in_one_line(capsys, monkeypatch, chang
 
 
 @settings(FUZZ, max_examples=25)
-@given(changes=perturbations(CascadeRegime))
+@given(changes=perturbations(Regime))
 def test_perturbed_cascades_run_or_refuse_in_one_line(capsys, monkeypatch, changes) -> None:
     monkeypatch.setattr(limits, "MAX_WORK", SMALL_WORK)
     run_perturbed(capsys, "cascade", TINY_CASCADE, changes)

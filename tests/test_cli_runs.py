@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hollow.io.run_folder import MANIFEST, verify_run
-from hollow.sessions.session import SessionResult
+from hollow.sessions.runner import SessionResult
 from tests.cli_support import TINY, TINY_CASCADE, assert_refused, hollow, tree
 
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -151,7 +151,7 @@ def session(
 ) -> None:
     """Run one market session: the house quoting on a stale view, faster firms picking it off."""
     from hollow.sessions.regime import load_regime
-    from hollow.sessions.session import run_session
+    from hollow.sessions.runner import run_session
 
     regime, seed, folder = _prepare_run("session", regime_file, load_regime, seed, out_dir, force)
     result = _run_with_progress(quiet, f"session {regime.name}", partial(run_session, regime, seed))
@@ -184,10 +184,11 @@ def cascade(
     force: ForceOption = False,
 ) -> None:
     """Run a liquidation cascade: leveraged longs, a crash, and the exchange's loss waterfall."""
-    from hollow.sessions.cascade import load_cascade, run_cascade
+    from hollow.sessions.regime import load_cascade
+    from hollow.sessions.runner import run_session
 
     regime, seed, folder = _prepare_run("cascade", regime_file, load_cascade, seed, out_dir, force)
-    result = _run_with_progress(quiet, f"cascade {regime.name}", partial(run_cascade, regime, seed))
+    result = _run_with_progress(quiet, f"cascade {regime.name}", partial(run_session, regime, seed))
     folder.write(result.write)
     s = result.summary
     if not quiet:
@@ -196,7 +197,7 @@ def cascade(
             f"{s['adl_events']:,} ADL events, {s['exempt_accounts_skipped']} exempt skipped"
         )
         out().print(
-            f"house backstop PnL {_usd(s['house_backstop_pnl_minor'])}; insurance fund used {_usd(s['insurance_fund_used_minor'])} "
+            f"house backstop PnL {_usd(s['house_result_minor']['liquidation'])}; insurance fund used {_usd(s['insurance_fund_used_minor'])} "
             f"(paid in {_usd(s['insurance_fund_paid_in_minor'])}); socialized {_usd(s['socialized_loss_minor'])}; ledger check passed"
         )
     say(out(), one_line(f"wrote {folder.target}"))

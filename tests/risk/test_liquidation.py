@@ -150,14 +150,16 @@ def test_allow_negative_balance_lets_the_house_withdraw_customer_money() -> None
 
 
 def test_fast_order_entry_is_a_faster_link_in_the_cascade() -> None:
-    from hollow.sessions.cascade import CascadeRegime, build
+    from hollow.sessions.build import build
+    from hollow.sessions.paths import reference_path
+    from hollow.sessions.regime import Regime
 
     def house_link_ns(fast: bool) -> int:
-        regime = CascadeRegime.model_validate(
-            {"name": "t", "duration_s": 1, "longs": {"count": 1}, "shorts": {"count": 1},
+        regime = Regime.model_validate(
+            {"name": "t", "duration_s": 1, "margin": {}, "longs": {"count": 1}, "shorts": {"count": 1},
              "house_account": {"fast_order_entry": fast}, "house": {"order_entry_us": 100}, "standard_order_entry_us": 3000}
         )
-        world = build(regime, 1)
+        world = build(regime, 1, reference_path(regime, 1))
         assert world.journal.account(world.journal.account_id("house:exchange")).fast_order_entry is fast
         k = world.kernel
         link = k._queue.add_link(k.address_of("house"), k.address_of("exchange"))

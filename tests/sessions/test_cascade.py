@@ -28,6 +28,11 @@ backstop_per_minute_usd = "2000"
 backstop_per_hour_usd = "6000"
 [arbitrageurs]
 count = 1
+[trading_firms]
+count = 0
+[retail]
+count = 0
+[margin]
 [longs]
 count = 60
 [shorts]

@@ -11,7 +11,8 @@ import duckdb
 import pytest
 
 from hollow.sessions.regime import Regime, load_regime
-from hollow.sessions.session import MARKOUT_HORIZONS_S, run_session
+from hollow.sessions.runner import run_session
+from hollow.sessions.tables import MARKOUT_HORIZONS_S
 
 REGIMES = sorted((Path(__file__).resolve().parents[2] / "scenarios" / "regimes").glob("*.toml"))
 SESSION_REGIMES = [p for p in REGIMES if p.stem != "luna_crash"]
@@ -121,10 +122,13 @@ def test_missing_regime_file_and_unknown_flag(tmp_path: Path) -> None:
 
 
 def test_reconciliation_catches_a_fill_booked_to_the_wrong_side() -> None:
-    from hollow.sessions.session import ReconciliationError, build, settle
+    from hollow.sessions.build import build
+    from hollow.sessions.paths import reference_path
+    from hollow.sessions.runner import settle
+    from hollow.sessions.settle import ReconciliationError
 
     regime = short(load_regime(SESSION_REGIMES[-1]), 60)
-    world = build(regime, 1)
+    world = build(regime, 1, reference_path(regime, 1))
     world.kernel.run_in_chunks(60 * 10**9)
     makers = world.venue.fills.columns["maker"]
     house = world.kernel.address_of("house")

@@ -36,6 +36,7 @@ NS = 1_000_000_000
 VENUE, REFERENCE, SIGNALS, RISK = "exchange", "reference", "signals", "risk"
 HOUSE = "house"
 EXCHANGE_CAPITAL = "external:exchange_capital"  # what seeds the insurance fund
+FTX_MIN_ORDER_USD = 1_000  # liquidation orders are at least min($1000, position) (exchange-mechanics.md 1.4)
 
 
 def latency(us: float) -> Latency:
@@ -115,7 +116,8 @@ def build(regime: Regime, seed: int, path: PricePath) -> SessionWorld:
     depositors, owners = custody.depositors, journal.account_id(HOUSE_OWNERS)  # the house's own money
 
     fees = regime.venue.fee_schedule()
-    kernel = Kernel(seed)
+    holders_link = None if regime.longs is None else latency(regime.longs.order_entry_ms * 1_000)
+    kernel = Kernel(seed, default_latency=holders_link)  # the venue's links to seeded holders, made on first use
     band = start * regime.venue.band_bps // 10_000
     venue_cls = MarginVenue if regime.margin is not None else Venue
     venue = venue_cls(VENUE, [InstrumentSpec(instrument, band_ticks=band)], fees, conflation_ns=regime.venue.conflation_us * 1_000)
@@ -162,7 +164,7 @@ def build(regime: Regime, seed: int, path: PricePath) -> SessionWorld:
         join(agent, ret.order_entry_ms * 1_000, ret.order_entry_ms * 1_000, customer(agent.name, agent.cls, regime.accounts.retail_usd))
 
     if regime.longs is not None:
-        _seed_positions(world, join, funding, start)
+        _seed_positions(world, funding, start)
     fund_start = usd.to_minor(regime.insurance_fund_usd)
     funding.add(journal.account_id(EXCHANGE_CAPITAL), ids["exchange:insurance_fund"], usd.code, fund_start)
     world.insurance_fund_start_minor = fund_start
@@ -207,41 +209,41 @@ def _join_takers(world: SessionWorld, regime: Regime, seed: int, join, customer,
     feed.start()
 
 
-def _seed_positions(world: SessionWorld, join, funding: _Funding, start: int) -> None:
+def _seed_positions(world: SessionWorld, funding: _Funding, start: int) -> None:
     """Leveraged longs with drawn collateral and leverage, each opened against one short (round robin)
-    at the start price; each short's collateral is its notional over the shorts' leverage."""
-    regime, journal, engine = world.regime, world.journal, world.engine
+    at the start price; each short's collateral is its notional over the shorts' leverage. Registered in
+    bulk (a cascade has thousands): the venue reaches each holder over the kernel's default link."""
+    regime, journal, engine, kernel = world.regime, world.journal, world.engine, world.kernel
     L, S = regime.longs, regime.shorts
     usd = asset(regime.instrument.quote)
     lot_cash = start * engine.mult
     rng = stream(world.seed, "cascade-longs")
     collateral_usd = np.maximum(1, np.rint(L.collateral_median_usd * np.exp(L.collateral_sigma * rng.standard_normal(L.count))))
     leverage_tenths = rng.integers(int(L.leverage_min * 10), int(L.leverage_max * 10) + 1, L.count)
-    entry_us = L.order_entry_ms * 1_000
-    depositors = world.custody.depositors
-    shorts = []
-    for j in range(S.count):
-        name = f"short-{j:05d}"
-        lid = journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, "trader")
-        holder = Holder(name, "trader", VENUE)
-        shorts.append((join(holder, entry_us, entry_us, lid), lid, holder))
+    names = [(f"short-{j:05d}", "trader") for j in range(S.count)] + [(f"retail-{i:05d}", "retail") for i in range(L.count)]
+    lids = journal.open_accounts([(f"customer:{name}", AccountKind.CUSTOMER, cls, {}) for name, cls in names])
+    holders = [Holder(name, cls, VENUE) for name, cls in names]
+    addresses = [kernel.add(h) for h in holders]
+    engine.add_accounts(addresses, lids)
+    world.agents.extend(holders)
+    collateral = [usd.to_minor(int(x)) for x in collateral_usd.tolist()]
+    lots = [c * int(k) // 10 // lot_cash for c, k in zip(collateral, leverage_tenths.tolist())]
     short_lots = [0] * S.count
-    for i in range(L.count):
-        name = f"retail-{i:05d}"
-        lid = journal.open_account(f"customer:{name}", AccountKind.CUSTOMER, "retail")
-        holder = Holder(name, "retail", VENUE)
-        a = join(holder, entry_us, entry_us, lid)
-        collateral = usd.to_minor(int(collateral_usd[i]))
-        funding.add(depositors, lid, usd.code, collateral)
-        lots = collateral * int(leverage_tenths[i]) // 10 // lot_cash
-        if lots:
-            engine.open_position(engine.slot[a], engine.slot[shorts[i % S.count][0]], lots, start)
-            holder.position_lots += lots  # its own books start from the position it opened
-            short_lots[i % S.count] += lots
+    pieces = []
+    for i, q in enumerate(lots):
+        if q:
+            j = i % S.count
+            pieces.append((engine.slot[addresses[S.count + i]], engine.slot[addresses[j]], q))
+            holders[S.count + i].position_lots += q  # its own books start from the position it opened
+            holders[j].position_lots -= q
+            short_lots[j] += q
+    if pieces:
+        buyer, seller, qty = (np.asarray(x, dtype=np.int64) for x in zip(*pieces))
+        engine.move_many(buyer, seller, qty, qty * lot_cash)
     lev_tenths = int(S.leverage * 10)
-    for (_, lid, holder), lots in zip(shorts, short_lots):
-        holder.position_lots -= lots
-        funding.add(depositors, lid, usd.code, -((-lots * lot_cash * 10) // lev_tenths))
+    shorts_collateral = [-((-q * lot_cash * 10) // lev_tenths) for q in short_lots]
+    for lid, amount in zip(lids, shorts_collateral + collateral):
+        funding.add(world.custody.depositors, lid, usd.code, amount)
 
 
 def _add_risk_process(world: SessionWorld, ids: dict[str, int], r: int) -> None:
@@ -252,11 +254,13 @@ def _add_risk_process(world: SessionWorld, ids: dict[str, int], r: int) -> None:
     backstops = []
     if ha.backstop_per_minute_usd and ha.backstop_per_hour_usd:
         h = engine.slot[kernel.address_of(HOUSE)]
-        backstops.append(Backstop(h, "house:exchange", usd.to_minor(ha.backstop_per_minute_usd), usd.to_minor(ha.backstop_per_hour_usd)))
+        backstops.append(Backstop(h, "house:exchange", usd.to_minor(ha.backstop_per_minute_usd),
+                                  usd.to_minor(ha.backstop_per_hour_usd), regime.house.max_position_lots))
     orderly = OrderlyParams(
-        to_ppm(m.orderly_slice_pct / 100, "orderly_slice_pct"), m.orderly_min_slice_lots, to_ppm(m.orderly_band_bps / 10_000, "orderly_band_bps")
+        to_ppm(m.orderly_slice_pct / 100, "orderly_slice_pct"), m.orderly_min_slice_lots, to_ppm(m.orderly_band_bps / 10_000, "orderly_band_bps"),
+        min_order_minor=usd.to_minor(FTX_MIN_ORDER_USD),
     )
-    world.liquidator = Liquidator(engine, world.venue, ids["exchange:insurance_fund"], backstops, orderly)
+    world.liquidator = Liquidator(engine, world.venue, ids["exchange:insurance_fund"], backstops, orderly, rng=stream(world.seed, "liquidator"))
     world.risk = RiskEngine(RISK, world.liquidator, REFERENCE, interval_ns=int(m.risk_interval_ms * 1e6), funding_interval_ns=m.funding_interval_s * NS)
     k = kernel.add(world.risk)
     kernel.connect(k, r, latency(100.0))

@@ -16,7 +16,19 @@ from hollow.agents.arbitrageur import ArbitrageurConfig
 from hollow.agents.house_maker import HouseConfig
 from hollow.agents.retail import RetailConfig
 from hollow.agents.trading_firm import TradingFirmConfig
-from hollow.config import MAX_LATENCY_NS, IntervalMs, IntervalS, LatencyUs, Name, NonNegative, Seed, Strict, UsdAmount, load_toml_model
+from hollow.config import (
+    MAX_LATENCY_NS,
+    IntervalMs,
+    IntervalS,
+    LatencyUs,
+    Name,
+    NonNegative,
+    Seed,
+    Strict,
+    UsdAmount,
+    load_toml_model,
+)
+from hollow.errors import ScenarioError
 from hollow.market.fees import FeeSchedule, FeeTier
 from hollow.money import Instrument, asset
 from hollow.sessions.risk_config import (
@@ -167,3 +179,12 @@ class Regime(Strict):
 def load_regime(path: Path | str) -> Regime:
     """Read and validate a market regime file."""
     return load_toml_model(path, Regime)
+
+
+def load_cascade(path: Path | str) -> Regime:
+    """Read a regime that must have the risk parts a cascade needs: margin rules and leveraged accounts."""
+    regime = load_regime(path)
+    for field, present in (("margin", regime.margin is not None), ("longs", regime.longs is not None)):
+        if not present:
+            raise ScenarioError(str(path), field, f"a cascade needs a [{field}] section (see scenarios/regimes/luna_crash.toml)")
+    return regime

@@ -69,8 +69,8 @@ def run_session(
 def settle(world: SessionWorld, duration_ns: int) -> SessionResult:
     """Close the session on the ledger, check it, and build its tables and summary."""
     deposits = _deposits(world.journal)
+    check_against_agents(world)  # before the close, so a corrupted log is named as such
     final_ticks = close_session(world, duration_ns)
-    check_against_agents(world)
     f = world.venue.fills.to_numpy()
     classes = tables.class_names(world)
     volume = tables.volume_by_agent(world, f)
@@ -147,11 +147,11 @@ def _summary(world: SessionWorld, duration_ns: int, f, pnl: pa.Table, house: dic
         "reconciled": True,
     }
     if liquidations is not None:
-        summary.update(_waterfall_summary(world, liquidations))
+        summary.update(_waterfall_summary(world, liquidations, house))
     return summary
 
 
-def _waterfall_summary(world: SessionWorld, table: pa.Table) -> dict:
+def _waterfall_summary(world: SessionWorld, table: pa.Table, house: dict[str, int]) -> dict:
     j, e, liq = world.journal, world.engine, world.liquidator
     steps = table.column("step").to_pylist()
     amounts = table.column("amount_minor").to_pylist()
@@ -171,8 +171,9 @@ def _waterfall_summary(world: SessionWorld, table: pa.Table) -> dict:
         "backstop_takeovers": steps.count("backstop"),
         "insurance_fund_start_minor": world.insurance_fund_start_minor,
         "insurance_fund_end_minor": j.balance(liq.fund, e.quote),
-        "insurance_fund_paid_in_minor": total("backstop"),
-        "insurance_fund_used_minor": total("insurance"),
+        "insurance_fund_paid_in_minor": liq.fund_received_minor,
+        "insurance_fund_used_minor": liq.fund_paid_minor,
+        "house_backstop_pnl_minor": house["liquidation"],
         "adl_events": steps.count("adl"),
         "adl_deficit_absorbed_minor": total("adl"),
         "socialized_loss_minor": total("socialized"),

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Hashable, Iterable
 
 from hollow.sessions.regime import Regime
-from hollow.sessions.session import run_session
+from hollow.sessions.runner import run_session
 
 RETAIL_CLASS = "retail"
 

@@ -97,7 +97,8 @@ def _fees_by_address(world: SessionWorld) -> dict[int, int]:
 
 
 def volume_by_agent(world: SessionWorld, f: dict[str, np.ndarray]) -> dict[str, int]:
-    """Notional traded by each agent (both sides of every fill) and by the market (hedges)."""
+    """Notional each agent traded on the exchange (both sides of every fill) and the market's (hedges on
+    the reference venue, kept apart so class volumes add up to twice the exchange's volume)."""
     names = world.kernel.names()
     out: dict[str, int] = {}
     for who in (f["taker"], f["maker"]):
@@ -105,8 +106,6 @@ def volume_by_agent(world: SessionWorld, f: dict[str, np.ndarray]) -> dict[str, 
             out[names[a]] = out.get(names[a], 0) + n
     h = world.reference.hedges
     out["market"] = sum(p * q for p, q in zip(h["price_ticks"], h["qty_lots"])) * world.engine.mult
-    for a, p, q in zip(h["agent"], h["price_ticks"], h["qty_lots"]):
-        out[names[a]] = out.get(names[a], 0) + p * q * world.engine.mult
     return out
 
 
