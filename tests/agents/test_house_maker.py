@@ -41,3 +41,13 @@ def test_view_lags_the_reference_by_the_staleness_not_by_the_feed() -> None:
     assert house.view_ticks() == 110  # the 120 seen at 1.2 s is still too fresh
     kernel.run(until_ns=2_200_000_000)
     assert house.view_ticks() == 120
+
+
+def test_a_takeover_moves_the_cash_its_stop_loss_watches() -> None:
+    from hollow.market.messages import LiquidationExecution
+
+    house = HouseMaker("house", "exchange", "reference", 0, HouseConfig(), BTC)
+    house._on_liquidation(LiquidationExecution(0, 0, 20_000, 10, 5_000_000, 0, "backstop"))  # takes 10 lots long
+    assert (house.position_lots, house.cash_minor) == (10, -5_000_000)
+    house._on_liquidation(LiquidationExecution(0, 1, 20_000, 4, 2_100_000, 7, "adl"))  # 4 lots deleveraged
+    assert (house.position_lots, house.cash_minor) == (6, -2_900_007)

@@ -29,6 +29,7 @@ from hollow.market.book import OrderType, Reject, Side
 from hollow.market.messages import (
     CancelOrder,
     Execution,
+    LiquidationExecution,
     NewOrder,
     OrderClosed,
     OrderRejected,
@@ -232,6 +233,10 @@ class HouseMaker(Agent):
         shift = bps_of(m.price_ticks, self.config.fill_shift_bps)
         bound = m.price_ticks - shift if m.side == Side.BUY else m.price_ticks + shift
         self._lessons[m.side].append((self.ctx.now_ns, bound))
+
+    def on_liquidation(self, m: LiquidationExecution) -> None:
+        """A backstop takeover or ADL is the house's trade too: its stop-loss watches that cash as well."""
+        self.cash_minor += (-m.notional_minor if m.side == Side.BUY else m.notional_minor) - m.fee_minor
 
     def _on_closed(self, m: OrderClosed) -> None:
         self._forget(m.order_id)

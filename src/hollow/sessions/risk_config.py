@@ -31,7 +31,7 @@ class MarginConfig(Strict):
     funding_interval_s: Annotated[int, Field(ge=60, le=86_400)] = 3_600
     orderly_slice_pct: Percent = Decimal(10)
     orderly_min_slice_lots: PositiveInt = 1
-    orderly_band_bps: Annotated[Decimal, Field(gt=0, le=10_000)] = Decimal(50)
+    orderly_band_bps: Annotated[Decimal, Field(gt=0, le=10_000)] = Decimal(5)  # FTX: 1-5 bp through the book (exchange-mechanics.md 1.4)
 
     def params(self) -> MarginParams:
         return MarginParams(
