@@ -12,6 +12,7 @@ import numpy as np
 
 from hollow.market.messages import LIQUIDATOR_ORDER_IDS, Execution, HedgeFill, LiquidationExecution
 from hollow.sessions.build import HOUSE, SessionWorld
+from hollow.sessions.tables import fees_by_address
 
 MARKET_ACCOUNT = "external:market"
 
@@ -80,7 +81,7 @@ def check_against_agents(world: SessionWorld) -> None:
             target[to] = target.get(to, 0) + signed
         if kind is Execution:
             fees_in_flight[to] = fees_in_flight.get(to, 0) + m.fee_minor
-    fees_by_agent = _fees_by_agent(world)
+    fees_by_agent = fees_by_address(world)
     hedged = _hedged_lots(world)
     for agent in world.agents:
         a = kernel.address_of(agent.name)
@@ -96,15 +97,6 @@ def check_against_agents(world: SessionWorld) -> None:
             )
     if kernel.address_of(HOUSE) not in {kernel.address_of(x.name) for x in world.agents}:
         raise ReconciliationError("the house is not among the session's agents")
-
-
-def _fees_by_agent(world: SessionWorld) -> dict[int, int]:
-    f = world.venue.fills.columns
-    out: dict[int, int] = {}
-    for who, fee in ((f["taker"], f["taker_fee_minor"]), (f["maker"], f["maker_fee_minor"])):
-        for a, x in zip(who, fee):
-            out[a] = out.get(a, 0) + x
-    return out
 
 
 def _hedged_lots(world: SessionWorld) -> dict[int, int]:

@@ -62,7 +62,7 @@ def pnl_table(world: SessionWorld, deposits: dict[int, int], volume: dict[str, i
     j, e, kernel = world.journal, world.engine, world.kernel
     quote = e.quote
     rows: dict[str, list] = {k: [] for k in ("agent", "class", "pnl_minor", "fees_paid_minor", "volume_minor", "position_lots")}
-    fees = _fees_by_address(world)
+    fees = fees_by_address(world)
     for agent in world.agents:
         a = kernel.address_of(agent.name)
         s = e.slot[a]
@@ -87,7 +87,8 @@ def pnl_table(world: SessionWorld, deposits: dict[int, int], volume: dict[str, i
     return pa.table({k: pa.array(v, types.get(k, pa.int64())) for k, v in rows.items()})
 
 
-def _fees_by_address(world: SessionWorld) -> dict[int, int]:
+def fees_by_address(world: SessionWorld) -> dict[int, int]:
+    """Fees each kernel address paid (negative: rebates), from the venue's fill log."""
     f = world.venue.fills.columns
     out: dict[int, int] = {}
     for who, fee in ((f["taker"], f["taker_fee_minor"]), (f["maker"], f["maker_fee_minor"])):
