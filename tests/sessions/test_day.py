@@ -109,3 +109,16 @@ def test_opening_state_enters_the_key(regime, tmp_path):
     a = trade_day(conditions(regime), Opening(), 7, cache)
     b = trade_day(conditions(regime), Opening(house_collateral_usd=Decimal(1_000_000)), 7, cache)
     assert a.session_key != b.session_key
+
+
+def test_the_code_version_covers_every_layer_a_session_runs_on():
+    from pathlib import Path
+
+    import hollow
+    from hollow.sessions.cache import SESSION_CODE
+
+    root = Path(hollow.__file__).parent
+    assert all((root / part).exists() for part in SESSION_CODE)
+    imported = {line.split()[1].split(".")[1] for f in (root / "sessions").glob("*.py")
+                for line in f.read_text().splitlines() if line.startswith(("from hollow.", "import hollow."))}
+    assert imported <= {p.removesuffix(".py") for p in SESSION_CODE}, imported

@@ -19,12 +19,18 @@ from typing import Any
 import hollow
 
 
+# what a session's result depends on: the layers at and below `sessions` (the world, the analysis and
+# the report can change without invalidating a cached session)
+SESSION_CODE = ("market", "risk", "agents", "ledger", "sessions", "money.py", "config.py", "errors.py")
+
+
 @cache
 def code_version() -> str:
-    """sha256 of hollow's Python and C sources: a changed model is never served an old result."""
+    """sha256 of the Python and C sources a session runs on: a changed model is never served an old result."""
     root = Path(hollow.__file__).parent
     h = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".c") and "__pycache__" not in p.parts):
+    files = [p for part in SESSION_CODE for p in ([root / part] if part.endswith(".py") else (root / part).rglob("*"))]
+    for path in sorted(p for p in files if p.suffix in (".py", ".c") and "__pycache__" not in p.parts):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(b"\0")
         h.update(path.read_bytes())
