@@ -30,7 +30,7 @@ from hollow.money import asset
 from hollow.risk.liquidation import Backstop, Liquidator, MarginVenue, OrderlyParams, RiskEngine
 from hollow.risk.margin import MarginEngine
 from hollow.sessions.regime import Regime
-from hollow.sessions.risk_config import MarginConfig
+from hollow.sessions.risk_config import COLLATERAL_Z_MAX, MarginConfig
 
 NS = 1_000_000_000
 VENUE, REFERENCE, SIGNALS, RISK = "exchange", "reference", "signals", "risk"
@@ -218,7 +218,8 @@ def _seed_positions(world: SessionWorld, funding: _Funding, start: int) -> None:
     usd = asset(regime.instrument.quote)
     lot_cash = start * engine.mult
     rng = stream(world.seed, "cascade-longs")
-    collateral_usd = np.maximum(1, np.rint(L.collateral_median_usd * np.exp(L.collateral_sigma * rng.standard_normal(L.count))))
+    z = np.clip(rng.standard_normal(L.count), -COLLATERAL_Z_MAX, COLLATERAL_Z_MAX)
+    collateral_usd = np.maximum(1, np.rint(L.collateral_median_usd * np.exp(L.collateral_sigma * z)))
     leverage_tenths = rng.integers(int(L.leverage_min * 10), int(L.leverage_max * 10) + 1, L.count)
     names = [(f"short-{j:05d}", "trader") for j in range(S.count)] + [(f"retail-{i:05d}", "retail") for i in range(L.count)]
     lids = journal.open_accounts([(f"customer:{name}", AccountKind.CUSTOMER, cls, {}) for name, cls in names])

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from hollow.config import MAX_BPS
 from hollow.errors import ScenarioError
 from hollow.money import asset
+from hollow.sessions.risk_config import COLLATERAL_Z_MAX
 
 __all__ = ["MAX_NOTIONAL_MINOR", "MAX_WORK", "Work", "check_runnable", "estimate_work", "price_growth"]
 
@@ -32,6 +33,7 @@ has moved as far as the regime lets it: 1,024 of them still fit the ledger's 2**
 MAX_PRICE_TICKS = 2**53  # the order book's largest price: above it every order is refused
 SIGMAS = 4.0  # how far the price may plausibly move: 4 standard deviations of its log over the run
 SECONDS_PER_YEAR = 365 * 24 * 3600
+MAX_DEPOSITS_MINOR = 2**61  # all seeded accounts' deposits together: half the ledger's bound on one balance
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,23 @@ def _check_sizes(regime: Any, path: str) -> None:
                 _check_units(path, f"{field}.{code}", code, units)
 
 
+def _check_longs(regime: Any, path: str) -> None:
+    """The seeded longs' largest possible deposit, its position, and every seeded deposit together
+    (each short's is its notional over the shorts' leverage) fit the ledger's exact sums."""
+    longs, shorts = _get(regime, "longs"), _get(regime, "shorts")
+    if longs is None:
+        return
+    tail = math.exp(longs.collateral_sigma * COLLATERAL_Z_MAX)
+    worst_minor = longs.collateral_median_usd * tail * 10 ** asset("USD").decimals
+    growth, _ = price_growth(regime)
+    total = longs.count * worst_minor * (1 + float(longs.leverage_max) / float(shorts.leverage))
+    if worst_minor * float(longs.leverage_max) * growth > MAX_NOTIONAL_MINOR or total > MAX_DEPOSITS_MINOR:
+        field = "longs.collateral_sigma" if tail > 2**10 else "longs.collateral_median_usd"
+        raise ScenarioError(path, field, f"a long's collateral may be drawn as large as {worst_minor / 10**6:,.0f} USD "
+                                         f"(the median times e**({COLLATERAL_Z_MAX:g} sigma)): more than hollow can sum "
+                                         f"exactly at longs.leverage_max and longs.count; lower it")
+
+
 def _check_ladder(regime: Any, path: str) -> None:
     """The house's deepest bid (spread, levels, and the skew at its inventory limit) stays above zero."""
     h = _get(regime, "house")
@@ -172,6 +191,7 @@ def check_runnable(regime: Any, path: Path | str) -> Work:
     run would not finish in reasonable time; returns the work estimate otherwise."""
     path = str(path)
     _check_sizes(regime, path)
+    _check_longs(regime, path)
     _check_ladder(regime, path)
     work = estimate_work(regime)
     if work.total > MAX_WORK:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Optional
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from hollow.agents.arbitrageur import ArbitrageurConfig
 from hollow.agents.house_maker import HouseConfig
@@ -49,10 +49,18 @@ class InstrumentConfig(Strict):
     lot_size: Annotated[Decimal, Field(gt=0)] = Decimal("0.0001")
     start_price: Annotated[Decimal, Field(gt=0)] = Decimal("10000")
 
+    @field_validator("quote")
+    @classmethod
+    def _usd(cls, quote: str) -> str:
+        if quote != "USD":
+            raise ValueError(f"must be USD, got {quote!r}: every amount in a regime (the *_usd fields) is in USD")
+        return quote
+
     @model_validator(mode="after")
     def _exact(self) -> "InstrumentConfig":
-        for code in (self.base, self.quote):
-            asset(code)
+        asset(self.base)
+        if self.base == self.quote:
+            raise ValueError(f"base and quote are both {self.base}: a perpetual needs a base asset other than its quote")
         self.instrument().minor_per_tick_lot  # raises with the reason if not a whole minor unit
         return self
 
@@ -164,11 +172,14 @@ class Regime(Strict):
         ha = self.house_account
         if ha.credit_limit_usd is not None and not ha.allow_negative_balance:
             raise ValueError("house_account.credit_limit_usd needs house_account.allow_negative_balance = true")
+        crash = self.reference.crash
+        if crash is not None and crash.start_s >= self.duration_s:
+            raise ValueError(f"reference.crash.start_s = {crash.start_s:g} is not before duration_s = {self.duration_s:g}: the crash would never happen")
         if self.margin is None:
             for what, present in (("longs", self.longs is not None), ("collateral", bool(self.collateral)),
-                                  ("reference.crash", self.reference.crash is not None and self.longs is not None)):
+                                  ("reference.crash", self.reference.crash is not None)):
                 if present:
-                    raise ValueError(f"{what} needs a [margin] section (leveraged accounts are margined)")
+                    raise ValueError(f"{what} needs a [margin] section (a cascade's parts go together: margin rules, leveraged accounts, collateral, a crash)")
         return self
 
     def house_order_entry_us(self) -> float:

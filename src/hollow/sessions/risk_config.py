@@ -82,8 +82,14 @@ class HouseAccountConfig(Strict):
     backstop_per_hour_usd: Annotated[Decimal, Field(ge=0)] = Decimal(300_000)
 
 
+COLLATERAL_Z_MAX = 6.0
+"""A long's collateral is drawn log-normal, its normal draw clipped to +/- this many sigmas (a chance
+of about 1e-9 each), so the largest deposit a regime can draw is known, and checked, before it runs."""
+
+
 class LongsConfig(Strict):
-    """Leveraged retail longs: collateral log-normal around a median, leverage uniform in a range."""
+    """Leveraged retail longs: collateral log-normal around a median (clipped at COLLATERAL_Z_MAX
+    sigmas), leverage uniform in a range."""
 
     count: Annotated[int, Field(ge=1, le=100_000)] = 1_000
     collateral_median_usd: Positive = 2_000.0
