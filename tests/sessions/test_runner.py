@@ -58,6 +58,17 @@ def test_house_result_splits_exactly(result):
         assert h["liquidation"] == 0
 
 
+def test_the_exchange_pays_under_its_own_cause_never_as_trading_pnl(result):
+    """The exchange does not trade: what it pays is a rebate (`fee`) or a waterfall step. Read from the
+    payee's leg, a rebate once showed as exchange -> house `realised_pnl` (and the world then paid the
+    house's rebates out of the insurance fund)."""
+    out_of_exchange = {cause for (a, _, _, cause) in result.flows.received if a == "exchange"}
+    assert out_of_exchange <= {"fee"} | {c for c in out_of_exchange if c.startswith("liquidation:")}, out_of_exchange
+    fees = sum(v if b == "house" else -v for (a, b, _, cause), v in result.flows.received.items()
+               if cause == "fee" and {a, b} == {"house", "exchange"})
+    assert fees == result.house_result["fees"]
+
+
 @pytest.fixture(scope="module", params=[p for p in REGIMES if "luna" not in p.stem], ids=lambda p: p.stem)
 def plain_result(request):
     """Sessions without a waterfall: every position change is a fill in the log."""

@@ -3,8 +3,10 @@
 A posting between two real accounts is a flow from the payer's class to the payee's class. A posting
 that passes through an intermediary (the perp clearing account, the claims contra) names the real other
 side in its `counterparty_class`: a payer's posting into the clearing account says whom it paid, a
-payee's posting out of it says who paid it. Flows are read from the payee's side (money that arrived);
-the payers' side is kept to prove the two agree, class pair by class pair, once a session is settled.
+payee's posting out of it says who paid it. Flows are read from the payee's side (money that arrived),
+except the exchange's: its own leg (fee account, insurance fund) says why it paid (a rebate, a fund
+payment), while the payee's leg only says when the money was realised (`realised_pnl`). The other side
+is kept to prove the two agree, class pair by class pair, once a session is settled.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pyarrow as pa
 from hollow.ledger import CLAIMS_ISSUED, Journal
 
 PASS_THROUGH = ("exchange:perp_clearing", CLAIMS_ISSUED)
+EXCHANGE = "exchange"  # the class of the fee account and the insurance fund
 FLOW_COLUMNS = ("from_class", "to_class", "asset", "cause", "amount_minor")
 
 FlowKey = tuple[str, str, str, str]  # (from class, to class, asset, cause)
@@ -81,8 +84,8 @@ def class_flows(journal: Journal, start: int = 0, *, skip_causes: tuple[str, ...
     received: dict[FlowKey, int] = defaultdict(int)
     paid: dict[tuple[str, str, str], int] = defaultdict(int)
     rows = np.flatnonzero(~skip)
-    for i, fa, ta, fr, tr, a, c, cp, amount in zip(
-        rows.tolist(), f[rows].tolist(), t[rows].tolist(), f_real[rows].tolist(), t_real[rows].tolist(),
+    for fa, ta, fr, tr, a, c, cp, amount in zip(
+        f[rows].tolist(), t[rows].tolist(), f_real[rows].tolist(), t_real[rows].tolist(),
         p["asset"][rows].tolist(), p["cause"][rows].tolist(), p["counterparty_class"][rows].tolist(),
         p["amount_minor"][rows].tolist(),
     ):
@@ -91,7 +94,15 @@ def class_flows(journal: Journal, start: int = 0, *, skip_causes: tuple[str, ...
             received[(acc_cls[fa], acc_cls[ta], code, causes[c])] += amount
             paid[(acc_cls[fa], acc_cls[ta], code)] += amount
         elif tr:
-            received[(classes[cp], acc_cls[ta], code, causes[c])] += amount
+            key = (classes[cp], acc_cls[ta], code)
+            if classes[cp] == EXCHANGE:  # the exchange's own leg names the cause (a rebate, a fund payment)
+                paid[key] += amount
+            else:
+                received[(*key, causes[c])] += amount
         elif fr:
-            paid[(acc_cls[fa], classes[cp], code)] += amount
+            key = (acc_cls[fa], classes[cp], code)
+            if acc_cls[fa] == EXCHANGE:
+                received[(*key, causes[c])] += amount
+            else:
+                paid[key] += amount
     return ClassFlows(dict(received), dict(paid))
