@@ -207,6 +207,10 @@ from hollow.world.commands import register as _register_world  # noqa: E402  run
 
 _register_world(app)
 
+from hollow.sweep.commands import register as _register_sweep  # noqa: E402  sweep, sensitivity
+
+_register_sweep(app)
+
 
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:

@@ -274,3 +274,5 @@ class Scenario(Strict):
     spending: list[Spending] = []
     longs: list[Long] = []
     hole_threshold_usd: UsdAmount = Decimal(1_000_000)  # a hole below this is rounding, not a hole
+    # assumption field (dotted, as --set) -> [low, high]: what `hollow sweep --sample` draws from (docs/uncertainty.md)
+    ranges: dict[str, Annotated[list[int | float], Field(min_length=2, max_length=2)]] = {}
