@@ -122,3 +122,37 @@ def test_the_code_version_covers_every_layer_a_session_runs_on():
     imported = {line.split()[1].split(".")[1] for f in (root / "sessions").glob("*.py")
                 for line in f.read_text().splitlines() if line.startswith(("from hollow.", "import hollow."))}
     assert imported <= {p.removesuffix(".py") for p in SESSION_CODE}, imported
+
+
+def test_a_fresh_day_and_a_cached_one_are_identical_even_on_ties(regime, tmp_path, monkeypatch):
+    """Equal remainders are broken by position: the digest must be in one order however it was got
+    (the disk copy is key-sorted; a fresh one was in insertion order and gave another split)."""
+    digest = {
+        "flows": [["retail", "house", "USD", "realised_pnl", 3]],
+        "house": {"spread": 1, "adverse_selection": 1, "fees": 1, "funding": 0, "liquidation": 0},
+        "markouts": [], "volume_by_class": {"retail": 1, "house": 1}, "waterfall": {}, "closing": {},
+        "venue_volume_minor": 2_000_000, "duration_s": 60.0, "session": {},
+    }
+    monkeypatch.setattr(day_mod, "reference_path", lambda *a, **k: None)
+    monkeypatch.setattr(day_mod, "run_session", lambda *a, **k: None)
+    monkeypatch.setattr(day_mod, "digest_of", lambda result: digest)
+    fresh = trade_day(conditions(regime, driver=Decimal(1)), Opening(), 7, SessionCache(tmp_path))
+    cached = trade_day(conditions(regime, driver=Decimal(1)), Opening(), 7, SessionCache(tmp_path))
+    assert fresh.scale == (1_000_000, 2_000_000)
+    assert list(fresh.house.items()) == list(cached.house.items())
+    assert list(fresh.volume_by_class.items()) == list(cached.volume_by_class.items())
+    assert fresh == cached
+
+
+def test_a_cache_file_that_is_not_utf8_is_a_miss_not_a_traceback(tmp_path):
+    cache = SessionCache(tmp_path)
+    (tmp_path / "k.json").write_bytes(b"\xff\xfe\x00garbage")
+    assert cache.get("k") is None and cache.misses == 1
+
+
+def test_another_numpy_is_another_key(monkeypatch):
+    from hollow.sessions.cache import session_key
+
+    before = session_key({"seed": 1})
+    monkeypatch.setattr("numpy.__version__", "0.0.1")
+    assert session_key({"seed": 1}) != before

@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import hollow
 
 
@@ -39,8 +41,9 @@ def code_version() -> str:
 
 
 def session_key(inputs: dict[str, Any]) -> str:
-    """The cache key of a session: its canonical JSON inputs plus the code version."""
-    blob = json.dumps({"inputs": inputs, "code": code_version()}, sort_keys=True, separators=(",", ":"))
+    """The cache key of a session: its canonical JSON inputs, the code version and numpy's (a
+    `Generator`'s draws may change between numpy releases, NEP 19)."""
+    blob = json.dumps({"inputs": inputs, "code": code_version(), "numpy": np.__version__}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -57,7 +60,7 @@ class SessionCache:
         if found is None and self.directory is not None:
             try:
                 found = json.loads((self.directory / f"{key}.json").read_text())
-            except (FileNotFoundError, json.JSONDecodeError):
+            except (FileNotFoundError, ValueError):  # absent, or not JSON / not UTF-8: run it again
                 found = None
             if found is not None:
                 self._memory[key] = found
@@ -67,10 +70,13 @@ class SessionCache:
             self.hits += 1
         return found
 
-    def put(self, key: str, digest: dict) -> None:
+    def put(self, key: str, digest: dict) -> dict:
+        """Store a digest; returns it as every later `get` will (its JSON form: keys sorted), so a fresh
+        result and a cached one are the same dict, down to the order that ties are broken in."""
+        digest = json.loads(json.dumps(digest, sort_keys=True))
         self._memory[key] = digest
         if self.directory is None:
-            return
+            return digest
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{key[:16]}-", suffix=".tmp")
         try:
@@ -80,3 +86,4 @@ class SessionCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return digest

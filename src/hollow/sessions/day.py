@@ -116,8 +116,7 @@ def trade_day(conditions: DayConditions, opening: Opening, seed: int, cache: Ses
     digest = cache.get(key)
     if digest is None:
         path = reference_path(regime, seed, start_ticks=start, end_ticks=end)
-        digest = digest_of(run_session(regime, seed, path=path))
-        cache.put(key, digest)
+        digest = cache.put(key, digest_of(run_session(regime, seed, path=path)))
     return scale_digest(digest, conditions, key)
 
 
