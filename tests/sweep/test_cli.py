@@ -1,0 +1,72 @@
+"""`hollow sweep` and `hollow sensitivity` from the command line: bad input is one line, exit 2, and
+nothing written; a small sample sweep writes rows, bands, a tornado and Morris indices."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from hollow.sweep import dask as sweep_dask
+from tests.cli_support import assert_refused, hollow
+
+
+@pytest.fixture
+def cache_env(cache_dir, monkeypatch) -> None:
+    monkeypatch.setenv("HOLLOW_CACHE", cache_dir)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--grid", "house.no_such=1,2"], "no field 'no_such'"),
+    (["--grid", "house.fiat_routing=true,7"], "house.fiat_routing=7"),
+    (["--grid", "house.liquidity_floor=0.1,,0.2"], "empty value"),
+    (["--grid", "house.liquidity_floor"], "expected FIELD=V1,V2"),
+    (["--seeds", "5-1"], "is empty"),
+    (["--seeds", "x"], "expected seeds"),
+    (["--sample", "3", "--design", "sobol"], "lhs or morris"),
+    (["--sample", "3", "--grid", "token.fire_sale=0.1,0.2"], "also a sampled assumption"),
+])
+def test_bad_input_is_refused_and_nothing_written(capsys, tmp_path: Path, cache_env, args: list[str], needle: str) -> None:
+    out = tmp_path / "sweep"
+    assert_refused(hollow(capsys, "sweep", "ftx_mini", "--quiet", "--out", str(out), *args), needle)
+    assert not out.exists()
+
+
+def test_a_scheduler_that_does_not_answer(capsys, tmp_path: Path, cache_env, monkeypatch) -> None:
+    monkeypatch.setattr(sweep_dask, "CONNECT_TIMEOUT_S", 2)
+    out = tmp_path / "sweep"
+    address = f"tcp://127.0.0.1:{free_port()}"
+    assert_refused(hollow(capsys, "sweep", "ftx_mini", "--quiet", "--out", str(out), "--scheduler", address), address, "no Dask scheduler answered")
+    assert not out.exists()
+
+
+def test_sweep_resume_other_scenario_and_sensitivity(capsys, tmp_path: Path, cache_env) -> None:
+    out = str(tmp_path / "sweep")
+    code, stdout, err = hollow(capsys, "sweep", "ftx_mini", "--seeds", "1", "--sample", "2", "--design", "morris", "--workers", "2", "--out", out)
+    assert code == 0, err
+    assert "90% band" in stdout and "8 runs (8 run now" in stdout
+    summary = json.loads((Path(out) / "summary.json").read_text())
+    hole = summary["headlines"]["hole_at_collapse_minor"]
+    assert summary["runs"] == 8 and hole["p5"] <= hole["median"] <= hole["p95"]
+    code, stdout, _ = hollow(capsys, "sweep", "ftx_mini", "--seeds", "1", "--sample", "2", "--design", "morris", "--quiet", "--out", out)
+    assert code == 0 and "(0 run now, 8 already done)" in stdout
+    before = sorted(p.name for p in Path(out).rglob("*"))
+    assert_refused(hollow(capsys, "sweep", "ftx_mini", "--quiet", "--out", out, "--set", "run.alert_news=0.2"), "another scenario")
+    assert sorted(p.name for p in Path(out).rglob("*")) == before
+    code, stdout, err = hollow(capsys, "sensitivity", out, "--tornado-seeds", "1", "--workers", "2", "--quiet")
+    assert code == 0, err
+    result = json.loads((Path(out) / "sensitivity.json").read_text())
+    assert {b["field"] for b in result["tornado"]} == {"house.liquidity_floor", "run.news_half_life_days", "token.fire_sale"}
+    swings = [b["swing_minor"] for b in result["tornado"]]
+    assert swings == sorted(swings, reverse=True) and swings[0] > 0
+    assert {r["field"] for r in result["morris"]} == {b["field"] for b in result["tornado"]}
+    assert (Path(out) / "tornado.html").stat().st_size > 10_000
+    assert stdout.splitlines()[0].startswith("1. ")
