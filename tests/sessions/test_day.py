@@ -156,3 +156,36 @@ def test_another_numpy_is_another_key(monkeypatch):
     before = session_key({"seed": 1})
     monkeypatch.setattr("numpy.__version__", "0.0.1")
     assert session_key({"seed": 1}) != before
+
+
+BAD_DAYS = {
+    "realised_vol": [float("nan"), float("inf"), -1.0],  # nan and -1 once ran silently at the regime's own volatility
+    "driver": [Decimal(-1), Decimal("NaN"), Decimal("Infinity"), Decimal(10) ** 40],
+    "open_price": [Decimal(0), Decimal("-1")],
+    "close_price": [Decimal(0)],
+    "vol_buckets_per_doubling": [0],
+    "return_bucket": [0.0],
+}
+
+
+@pytest.mark.parametrize("field, value", [(f, v) for f, vs in BAD_DAYS.items() for v in vs])
+def test_a_bad_day_is_one_error_naming_the_field(regime, field, value, monkeypatch):
+    monkeypatch.setattr(day_mod, "run_session", lambda *a, **k: pytest.fail("ran a session on a bad day"))
+    cache = SessionCache(None)
+    digest = {"flows": [["retail", "house", "USD", "fee", 10**12]], "house": {}, "markouts": [], "volume_by_class": {},
+              "waterfall": {}, "closing": {}, "venue_volume_minor": 1, "duration_s": 60.0, "session": {}}
+    monkeypatch.setattr(cache, "get", lambda key: digest)  # a huge driver is refused at scaling
+    with pytest.raises(ValueError, match=f"DayConditions.{field}: ") as info:
+        trade_day(conditions(regime, **{field: value}), Opening(), 7, cache)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("value", [Decimal(-5), Decimal("NaN")])
+def test_a_bad_opening_is_one_error_naming_the_field(value):
+    with pytest.raises(ValueError, match="Opening.house_collateral_usd: "):
+        Opening(house_collateral_usd=value)
+
+
+def test_a_stress_open_under_one_tick_is_refused(regime):
+    with pytest.raises(ValueError, match="DayConditions.open_price: is under one tick"):
+        trade_day(conditions(regime, stress=True, open_price=Decimal("0.1")), Opening(), 7, SessionCache(None))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from hollow.ledger import MAX_BALANCE_MINOR
 from hollow.market.reference import total_volatility
 from hollow.sessions.apportion import apportion
 from hollow.sessions.cache import SessionCache, session_key
@@ -28,6 +29,16 @@ from hollow.sessions.regime import Regime
 from hollow.sessions.runner import SessionResult, run_session
 
 SECONDS_PER_DAY = 86_400
+
+
+def _require(ok: bool, where: str, field: str, value: object, reason: str) -> None:
+    """A bad day input is one ValueError naming the field, never a crash deep in the session."""
+    if not ok:
+        raise ValueError(f"{where}.{field}: {reason}, got {value!r}")
+
+
+def _finite(value: object) -> bool:
+    return math.isfinite(value) if isinstance(value, float) else isinstance(value, Decimal) and value.is_finite()
 DriverKind = Literal["exchange_volume", "quoting_hours"]
 
 
@@ -46,6 +57,20 @@ class DayConditions:
     vol_buckets_per_doubling: int = 4
     return_bucket: float = 0.02  # log-return resolution of ordinary days' anchors
 
+    def __post_init__(self) -> None:
+        w = "DayConditions"
+        for name in ("open_price", "close_price"):
+            value = getattr(self, name)
+            _require(isinstance(value, Decimal) and _finite(value) and value > 0, w, name, value, "must be a finite Decimal price above 0")
+        _require(isinstance(self.driver, Decimal) and _finite(self.driver) and self.driver >= 0, w, "driver", self.driver, "must be a finite Decimal >= 0")
+        _require(isinstance(self.realised_vol, (int, float)) and not isinstance(self.realised_vol, bool) and _finite(float(self.realised_vol))
+                 and self.realised_vol >= 0, w, "realised_vol", self.realised_vol, "must be a finite annual volatility >= 0")
+        _require(self.driver_kind in ("exchange_volume", "quoting_hours"), w, "driver_kind", self.driver_kind, "must be exchange_volume or quoting_hours")
+        _require(type(self.vol_buckets_per_doubling) is int and self.vol_buckets_per_doubling >= 1, w, "vol_buckets_per_doubling",
+                 self.vol_buckets_per_doubling, "must be an int >= 1")
+        _require(isinstance(self.return_bucket, float) and _finite(self.return_bucket) and self.return_bucket > 0, w, "return_bucket",
+                 self.return_bucket, "must be a finite float above 0")
+
 
 @dataclass(frozen=True, slots=True)
 class Opening:
@@ -53,6 +78,12 @@ class Opening:
 
     insurance_fund_usd: Decimal | None = None
     house_collateral_usd: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("insurance_fund_usd", "house_collateral_usd"):
+            value = getattr(self, name)
+            _require(value is None or (isinstance(value, Decimal) and _finite(value) and value >= 0), "Opening", name, value,
+                     "must be None or a finite Decimal >= 0")
 
 
 @dataclass(frozen=True)
@@ -100,7 +131,10 @@ def anchors(conditions: DayConditions, regime: Regime) -> tuple[int, int]:
     """(start ticks, end ticks) of the session's path for this day."""
     spec = regime.instrument.instrument()
     if conditions.stress:
-        return spec.price_to_ticks(conditions.open_price), max(1, spec.price_to_ticks(conditions.close_price))
+        start, end = spec.price_to_ticks(conditions.open_price), spec.price_to_ticks(conditions.close_price)
+        for name, ticks in (("open_price", start), ("close_price", end)):
+            _require(ticks >= 1, "DayConditions", name, getattr(conditions, name), f"is under one tick ({regime.instrument.tick_size}) of the day's regime")
+        return start, end
     start = regime.instrument.start_ticks()
     day_return = math.log(conditions.close_price / conditions.open_price)
     step = conditions.return_bucket
@@ -163,6 +197,9 @@ def scale_digest(digest: dict, conditions: DayConditions, key: str) -> MarketDay
     """Scale a session digest to the day exactly: flows by largest remainder; the house's buckets
     apportioned so they add up to the house's net in the scaled flows."""
     num, den = _scale_factor(digest, conditions)
+    largest = max((abs(row[4]) for row in digest["flows"]), default=0)
+    _require(largest * num <= MAX_BALANCE_MINOR * den, "DayConditions", "driver", conditions.driver,
+             f"scales session {key[:12]}'s flows {num / den:.3g}-fold, beyond 2**62 minor units (what a ledger balance holds)")
     keys = [tuple(row[:4]) for row in digest["flows"]]
     flows = dict(zip(keys, apportion([row[4] for row in digest["flows"]], num, den)))
     day = MarketDay(conditions.date, key, (num, den), flows, {}, {}, {}, {}, dict(digest["closing"]), dict(digest["session"]))
