@@ -161,7 +161,7 @@ def test_another_numpy_is_another_key(monkeypatch):
 BAD_DAYS = {
     "realised_vol": [float("nan"), float("inf"), -1.0],  # nan and -1 once ran silently at the regime's own volatility
     "driver": [Decimal(-1), Decimal("NaN"), Decimal("Infinity"), Decimal(10) ** 40],
-    "open_price": [Decimal(0), Decimal("-1")],
+    "open_price": [Decimal(0), Decimal(-1)],
     "close_price": [Decimal(0)],
     "vol_buckets_per_doubling": [0],
     "return_bucket": [0.0],

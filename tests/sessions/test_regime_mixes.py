@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_support import TINY, TINY_CASCADE, assert_refused, hollow, tree, with_field
+from tests.cli_support import (
+    TINY,
+    TINY_CASCADE,
+    assert_refused,
+    hollow,
+    tree,
+    with_field,
+)
 
 CRASH = '[reference.crash]\nstart_s = 1\ndrop_pct = 50\nover_s = 1\n'
 MIXES = {

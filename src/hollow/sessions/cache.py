@@ -20,7 +20,6 @@ import numpy as np
 
 import hollow
 
-
 # what a session's result depends on: the layers at and below `sessions` (the world, the analysis and
 # the report can change without invalidating a cached session)
 SESSION_CODE = ("market", "risk", "agents", "ledger", "sessions", "money.py", "config.py", "errors.py")
