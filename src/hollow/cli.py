@@ -207,6 +207,10 @@ from hollow.world.commands import register as _register_world  # noqa: E402  run
 
 _register_world(app)
 
+from hollow.analysis.commands import register as _register_analysis  # noqa: E402  audit, verify, report
+
+_register_analysis(app)
+
 from hollow.sweep.commands import register as _register_sweep  # noqa: E402  sweep, sensitivity
 
 _register_sweep(app)

@@ -26,9 +26,10 @@ EPOCH = dt.date(1970, 1, 1)
 class RunTables:
     """One world run: its summary, its tables as DuckDB views, and the day's prices."""
 
-    def __init__(self, folder: Path | str, flag: str | None = None) -> None:
+    def __init__(self, folder: Path | str, flag: str | None = None, *, manifest: dict | None = None) -> None:
+        """`manifest` given: a run being written (inside its RunFolder), so not yet verifiable."""
         self.folder = Path(folder)
-        self.manifest = verify_run(self.folder, flag)
+        self.manifest = verify_run(self.folder, flag) if manifest is None else manifest
         where = f"{flag} {self.folder}" if flag else str(self.folder)
         version = self.manifest.get("hollow_version")
         if version != __version__:
