@@ -114,8 +114,9 @@ class Market:
             for k in HOUSE_BUCKETS:
                 result.house[k] += md.house.get(k, 0)
             result.house_volume += md.volume_by_class.get("house", 0)
-            result.volume += sum(md.volume_by_class.values()) // 2
-            result.fees += sum(a for (f, t, code, cause), a in md.flows.items() if t == "exchange" and cause == "fee")
+            result.volume += sum(v for c, v in md.volume_by_class.items() if c != "market") // 2  # hedges are off the venue
+            result.fees += sum((a if t == "exchange" else -a) for (f, t, code, cause), a in md.flows.items()
+                               if cause == "fee" and "exchange" in (f, t) and f != t)  # fees less rebates paid
         others = self._other_fees(day, index)
         self._post(day, ts, others, result)
         result.fees += sum(others.values())
