@@ -230,7 +230,8 @@ def test_replay_csv_is_the_engine_entry_point(tmp_path: Path) -> None:
 
 def refused(capsys, *args: str) -> str:
     """`hollow ARGS` in-process: exit 2 and exactly one line on stderr; returns that line."""
-    from tests.cli_support import assert_refused, hollow as run
+    from tests.cli_support import assert_refused
+    from tests.cli_support import hollow as run
 
     return assert_refused(run(capsys, *args))
 
