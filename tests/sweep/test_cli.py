@@ -70,3 +70,12 @@ def test_sweep_resume_other_scenario_and_sensitivity(capsys, tmp_path: Path, cac
     assert {r["field"] for r in result["morris"]} == {b["field"] for b in result["tornado"]}
     assert (Path(out) / "tornado.html").stat().st_size > 10_000
     assert stdout.splitlines()[0].startswith("1. ")
+
+
+def test_run_with_seeds_prints_bands(capsys, tmp_path: Path, cache_env) -> None:
+    out = tmp_path / "bands"
+    code, stdout, err = hollow(capsys, "run", "ftx_mini", "--seeds", "1-2", "--out", str(out))
+    assert code == 0, err
+    assert "2 runs, 90% band" in stdout and "hollow run ftx_mini --seed 1" in stdout
+    assert json.loads((out / "summary.json").read_text())["seeds"] == [1, 2]
+    assert_refused(hollow(capsys, "run", "ftx_mini", "--seeds", "1-2", "--seed", "3", "--out", str(tmp_path / "x")), "not both")

@@ -114,7 +114,8 @@ def sweep(
     store.write_json(SUMMARY, summary)
     if not quiet:
         bands_table(summary)
-    say(out(), f"{len(jobs)} runs ({ran} run now, {len(jobs) - ran} already done) -> {store.folder}")
+    say(out(), f"{len(jobs)} runs ({ran} run now, {len(jobs) - ran} already done) -> {store.folder}; "
+               f"one run: hollow run {scenario} --seed {seed_list[0]}" + "".join(f" --set {x}" for x in sets or []))
 
 
 def bands_table(summary: dict[str, Any]) -> None:
@@ -195,3 +196,12 @@ def register(app: typer.Typer) -> None:
     """Add the sweep commands to the CLI."""
     app.command("sweep")(sweep)
     app.command("sensitivity")(sensitivity)
+
+
+def run_seeds(scenario: str, seeds: str, seed: int | None, sets: list[str] | None, out_dir: str | None, cache_dir: str | None, quiet: bool) -> None:
+    """`hollow run SCENARIO --seeds 1-10`: the same as `hollow sweep SCENARIO --seeds 1-10`."""
+    if seed is not None:
+        from hollow.errors import ScenarioError
+
+        raise ScenarioError("--seeds", seeds, "give --seed or --seeds, not both")
+    sweep(scenario, seeds=seeds, sets=sets, out_dir=out_dir, cache_dir=cache_dir, quiet=quiet)

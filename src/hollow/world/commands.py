@@ -42,12 +42,18 @@ def run(
     cache_dir: Annotated[str | None, typer.Option("--cache", help=f"Session cache folder; default ${CACHE_ENV} or ~/.cache/hollow/sessions.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or headline; just the output folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the output folder if it holds an earlier run.")] = False,
+    seeds: Annotated[str | None, typer.Option("--seeds", help="Seeds 1-10: run each (a sweep) and print every headline as mean, median, 90% band.")] = None,
 ) -> None:
     """Run a world scenario day by day (default 'ftx': May 2019 to Dec 2022) and write the run."""
+    if seeds is not None:  # a sweep of seeds: hollow.sweep.commands, rows and summary.json under --out
+        from hollow.sweep.commands import run_seeds
+
+        return run_seeds(scenario, seeds, seed, sets, out_dir, cache_dir, quiet)
     from hollow import __version__
     from hollow.cli import err, out, say
     from hollow.io.run_folder import RunFolder
     from hollow.io.text import one_line
+    from hollow.report.html import write_into
     from hollow.sessions.cache import SessionCache
     from hollow.world import outputs
     from hollow.world.load import load_scenario
@@ -79,7 +85,7 @@ def run(
             result = run_world(s, cache, progress=lambda done, total: bar.update(task, completed=done))
     folder.meta["timings"] = {"run_s": round(time.perf_counter() - started, 3), "sessions": len(result.market.sessions),
                               "sessions_run": result.cache_misses, "sessions_cached": result.cache_hits}
-    folder.write(lambda path: outputs.write(result, path))
+    folder.write(lambda path: (outputs.write(result, path), write_into(path, folder.meta)))  # tables, then the report
     if not quiet:
         headline(outputs.summary(result))
     say(out(), one_line(f"wrote {folder.target}"))
