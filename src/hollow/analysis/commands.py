@@ -86,7 +86,33 @@ def verify(
     say(out(), f"{path}: valid; {proof['leaf']['customer']} is counted in root {proof['root']['hash']} (sums {sums})")
 
 
+def report(
+    run_dir: Annotated[str, typer.Argument(metavar="RUN_DIR", help="A world run folder.")],
+    vs: Annotated[str | None, typer.Option("--vs", help="A second run folder to set side by side.")] = None,
+    out_dir: Annotated[str | None, typer.Option("--out", help="Report folder; default RUN_DIR-report.")] = None,
+    png: Annotated[bool, typer.Option("--png/--no-png", help="Draw each chart as PNG with the system Chromium.")] = True,
+    force: Annotated[bool, typer.Option("--force", help="Replace the report folder if it holds an earlier report.")] = False,
+) -> None:
+    """Write the report of a run: one self-contained HTML file, each chart's data as CSV and as PNG."""
+    from pathlib import Path
+
+    from hollow import __version__
+    from hollow.cli import out, say
+    from hollow.io.run_folder import RunFolder, verify_run
+    from hollow.report.html import write_report
+
+    verify_run(run_dir, "RUN_DIR")
+    if vs is not None:
+        verify_run(vs, "--vs")
+    target = out_dir or f"{Path(run_dir).resolve()}-report"
+    folder = RunFolder(target, force=force, meta={"command": "report", "run": str(run_dir), "vs": vs, "hollow_version": __version__})
+    started = time.perf_counter()
+    folder.write(lambda path: write_report(path, run_dir, vs, png))
+    size = (Path(folder.target) / "report.html").stat().st_size
+    say(out(), f"wrote {folder.target} (report.html {size / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s)")
+
+
 def register(app: typer.Typer) -> None:
     """Add the analysis commands to the CLI."""
-    for name, fn in (("audit", audit), ("verify", verify)):
+    for name, fn in (("audit", audit), ("verify", verify), ("report", report)):
         app.command(name)(fn)

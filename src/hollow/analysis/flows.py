@@ -30,6 +30,7 @@ from hollow.money import asset as lookup_asset
 RULES = ("pro_rata", "lowest_intermediate_balance")
 TREASURY, CUSTODY = "house:treasury", "custody"
 CUSTOMER_IN = {CUSTODY, "external:depositors"}  # the treasury's inflows that are customer money
+SOLD = "house:sell"  # the house selling coins it withdrew from custody: the proceeds are customer money
 FILE = "hole_flows.parquet"
 
 LEGS_SQL = """
@@ -107,20 +108,22 @@ def _apportion(units: dict[tuple, int], price: int, scale: int, target: int) -> 
     return values
 
 
-def trace_pool(run: RunTables, cut: int, year: int) -> tuple[int, dict[str, dict[tuple[str, str, int], int]]]:
-    """The house treasury's customer money under each rule: (net customer money in, rows per rule)."""
+def trace_pool(run: RunTables, cut: int, year: int) -> tuple[int, int, dict[str, dict[tuple[str, str, int], int]]]:
+    """The house treasury's customer money under each rule: (net customer money in, proceeds of customer
+    coins sold, rows per rule)."""
     postings = run.rows(TREASURY_SQL, {"cut": cut, "tr": TREASURY})
     out: dict[str, dict[tuple[str, str, int], int]] = {}
-    net = 0
+    net = sold = 0
     for rule in RULES:
         rows: dict[tuple[str, str, int], int] = defaultdict(int)
-        total = customer = net = 0
+        total = customer = net = sold = 0
         for _, yr, src, dst, amount, cause, _, dst_cls in postings:
             if dst == TREASURY:
                 total += amount
-                if src in CUSTOMER_IN:
+                if src in CUSTOMER_IN or cause == SOLD:
                     customer += amount
                     net += amount
+                    sold += amount if cause == SOLD else 0
                 continue
             own = total - customer
             share = amount * customer // total if rule == "pro_rata" and total else max(0, amount - own)
@@ -134,7 +137,7 @@ def trace_pool(run: RunTables, cut: int, year: int) -> tuple[int, dict[str, dict
                 rows[dst_cls, cause, yr] += share
         rows["house", "held_in_treasury_at_collapse", year] += customer
         out[rule] = dict(rows)
-    return net, out
+    return net, sold, out
 
 
 def hole_flows(run: RunTables) -> HoleFlows:
@@ -165,10 +168,13 @@ def hole_flows(run: RunTables) -> HoleFlows:
     if raw != sheet[0] or max(0, raw) != sheet[1]:
         raise HollowError(f"flows: the ledger gives owed - custody = {raw} on {day}, the daily table {sheet[0]}")
     pooled = sum(v for (h, _, _), v in rows.items() if h == "pool")
-    net, traced = trace_pool(run, cut, day.year)
-    if net != pooled:
-        raise HollowError(f"flows: the treasury took {net} of customer money net, the custody legs say {pooled}")
+    pooled_usd = sum(u for (h, _, _), u in by_asset.get("USD", {}).items() if h == "pool")
+    net, sold, traced = trace_pool(run, cut, day.year)
+    if net - sold != pooled_usd:
+        raise HollowError(f"flows: the treasury took {net - sold} of customer USD net, the custody legs say {pooled_usd}")
     base = {k: v for k, v in rows.items() if k[0] != "pool"}
+    if pooled != pooled_usd or sold:  # coins withdrawn and sold: their value at collapse less the proceeds traced
+        base["house", "customer_coins_sold_price_change", day.year] = pooled - pooled_usd - sold
     if raw < 0:
         base["exchange", "custody_surplus", day.year] = -raw
     return HoleFlows(day, sheet[1], {rule: _merge(base, traced[rule]) for rule in RULES})

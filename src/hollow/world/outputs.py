@@ -81,6 +81,7 @@ def summary(result: WorldResult) -> dict:
     }
     return {
         "scenario": s.name,
+        "description": s.description,
         "seed": s.seed,
         "start": s.start.isoformat(),
         "end": s.end.isoformat(),
