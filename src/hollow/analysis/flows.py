@@ -65,7 +65,7 @@ class HoleFlows:
         out: dict[tuple[str, str], int] = defaultdict(int)
         for (holder, cause, _), v in self.rows[rule].items():
             out[holder, cause] += v
-        return dict(out)
+        return {k: v for k, v in out.items() if v}
 
     def to_arrow(self) -> pa.Table:
         keys = [(rule, *k, v) for rule in RULES for k, v in sorted(self.rows[rule].items()) if v]

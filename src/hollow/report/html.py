@@ -28,7 +28,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
 
 
 def _usd(minor: int | None) -> str:
-    return "-" if minor is None else f"${minor / 1e6:,.0f}"
+    if minor is None:
+        return "-"
+    return f"{'-' if minor < 0 else ''}${abs(minor) / 1e6:,.0f}"
 
 
 def _safe_json(data: object) -> str:
