@@ -28,8 +28,13 @@ def test_the_mini_run_hole_is_split_exactly_under_both_rules(mini_dir):
     flows = _check_exact(mini_dir)
     pr, libr = (flows.totals(r) for r in RULES)
     # the house's withdrawals paid for ventures and insider loans; the rules disagree on how much each
-    assert pr["venture", "venture"] > 0 and libr["venture", "venture"] > 0
-    assert pr["venture", "venture"] != libr["venture", "venture"]
+    venture = {r: t["venture", "venture:lost_at_recovery"] + t["venture", "venture:recoverable"] for r, t in zip(RULES, (pr, libr))}
+    assert all(v > 0 for v in venture.values()) and venture["pro_rata"] != venture["lowest_intermediate_balance"]
+    # the lost part is the traced customer money times the share the house lost on its ventures, floored
+    summary = json.loads((mini_dir / "summary.json").read_text())
+    loss, spent = summary["house_losses_by_bucket_minor"]["ventures"], summary["spending_minor"]["ventures"]["spent"]
+    assert 0 < loss < spent
+    assert pr["venture", "venture:lost_at_recovery"] == venture["pro_rata"] * loss // spent
     assert pr["arbitrageur", "trading_against_house"] > 0
     # money between customers is zero-sum
     among = [v for (h, c), v in pr.items() if c == "trading_among_customers"]

@@ -31,6 +31,7 @@ RULES = ("pro_rata", "lowest_intermediate_balance")
 TREASURY, CUSTODY = "house:treasury", "custody"
 CUSTOMER_IN = {CUSTODY, "external:depositors"}  # the treasury's inflows that are customer money
 SOLD = "house:sell"  # the house selling coins it withdrew from custody: the proceeds are customer money
+AT_RECOVERY = {"venture": "ventures", "insider_loan": "insider_loans"}  # cause -> the summary's loss bucket
 FILE = "hole_flows.parquet"
 
 LEGS_SQL = """
@@ -177,7 +178,25 @@ def hole_flows(run: RunTables) -> HoleFlows:
         base["house", "customer_coins_sold_price_change", day.year] = pooled - pooled_usd - sold
     if raw < 0:
         base["exchange", "custody_surplus", day.year] = -raw
-    return HoleFlows(day, sheet[1], {rule: _merge(base, traced[rule]) for rule in RULES})
+    spent = dict(run.rows("select cause, sum(amount_minor)::hugeint from ledger where ts_ns < $cut and from_account = $tr "
+                          "group by 1", {"cut": cut, "tr": TREASURY}))
+    losses = run.summary.get("house_losses_by_bucket_minor", {})
+    return HoleFlows(day, sheet[1], {rule: _at_recovery(_merge(base, traced[rule]), spent, losses) for rule in RULES})
+
+
+def _at_recovery(rows: dict, spent: dict, losses: dict) -> dict:
+    """Ventures and insider loans split into the part a fire sale recovers and the part lost, in the
+    proportion the house lost on all of them (exact: the lost part is floored, the rest recoverable)."""
+    out = {}
+    for (holder, cause, yr), v in rows.items():
+        gross, lost = int(spent.get(cause) or 0), losses.get(AT_RECOVERY.get(cause, ""), 0)
+        if cause in AT_RECOVERY and gross > 0 and 0 <= lost <= gross:
+            part = v * lost // gross
+            out[holder, f"{cause}:lost_at_recovery", yr] = part
+            out[holder, f"{cause}:recoverable", yr] = v - part
+        else:
+            out[holder, cause, yr] = v
+    return out
 
 
 def _merge(a: dict, b: dict) -> dict:
