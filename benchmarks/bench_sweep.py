@@ -16,6 +16,7 @@ import argparse
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from hollow.sweep.dask import dask_executor
@@ -40,6 +41,13 @@ def timed(scenario: str, jobs, folder: Path, cache: str, executor) -> float:
     return time.perf_counter() - start
 
 
+@contextmanager
+def _first(pair):
+    """The executor of dask_executor's (executor, width)."""
+    with pair as (executor, _):
+        yield executor
+
+
 def rows(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted((folder / "rows").iterdir())}
 
@@ -57,7 +65,7 @@ def main() -> None:
         print(f"{args.scenario}, {args.seeds} seeds; warming the cache (cold, 2 workers): {warm:.1f} s")
         times = {}
         for name, make in (("local, 1 worker", lambda: ProcessPoolExecutor(1)), ("local, 2 workers", lambda: ProcessPoolExecutor(2)),
-                           ("dask LocalCluster, 2 workers", lambda: dask_executor(local_workers=2))):
+                           ("dask LocalCluster, 2 workers", lambda: _first(dask_executor(local_workers=2)))):
             with make() as ex:
                 times[name] = timed(args.scenario, jobs, root / name.replace(" ", "_").replace(",", ""), cache, ex)
             print(f"{name:<30} {times[name]:7.1f} s  ({times[name] / args.seeds:.2f} s a run)")

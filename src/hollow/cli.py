@@ -211,7 +211,7 @@ from hollow.analysis.commands import register as _register_analysis  # noqa: E40
 
 _register_analysis(app)
 
-from hollow.sweep.commands import register as _register_sweep  # noqa: E402  sweep, sensitivity
+from hollow.sweep.commands import register as _register_sweep  # sweep, sensitivity
 
 _register_sweep(app)
 

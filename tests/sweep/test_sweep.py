@@ -55,7 +55,8 @@ def test_two_local_workers_write_the_same_bytes(reference, jobs, cache_dir, tmp_
 
 
 def test_dask_local_cluster_writes_the_same_bytes(reference, jobs, cache_dir, tmp_path) -> None:
-    with dask_executor(local_workers=2) as ex:
+    with dask_executor(local_workers=2) as (ex, width):
+        assert width == 2
         sweep(tmp_path / "s", jobs, ex, cache_dir, in_flight=4)
     assert row_bytes(tmp_path / "s") == reference
 
@@ -71,9 +72,8 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(reference, jobs, cache_di
         if done == 2:
             raise Stop
 
-    with ProcessPoolExecutor(1) as ex:
-        with pytest.raises(Stop):
-            sweep(folder, jobs, ex, cache_dir, in_flight=1, progress=stop_after_two)
+    with ProcessPoolExecutor(1) as ex, pytest.raises(Stop):
+        sweep(folder, jobs, ex, cache_dir, in_flight=1, progress=stop_after_two)
     first = row_bytes(folder)
     assert len(first) == 2 and all(reference[k] == v for k, v in first.items())
     assert not [p for p in (folder / "rows").iterdir() if p.name.startswith(".")]  # no half-written row

@@ -33,14 +33,14 @@ def executor_for(workers: int | None, scheduler: str | None, dask_local: int | N
     if scheduler is None and dask_local is None:
         from hollow.sweep.local import local_executor
 
-        pool = local_executor(workers)
+        pool, n = local_executor(workers)
         with pool:
-            yield pool, pool._max_workers
+            yield pool, n
         return
     from hollow.sweep.dask import dask_executor
 
-    with dask_executor(scheduler, dask_local) as ex:
-        yield ex, dask_local or workers or 8
+    with dask_executor(scheduler, dask_local) as found:
+        yield found
 
 
 def execute(ref: str, jobs: Sequence[Job], store: Any, ex: Executor, width: int, cache_dir: str, label: str, quiet: bool) -> int:
@@ -49,7 +49,14 @@ def execute(ref: str, jobs: Sequence[Job], store: Any, ex: Executor, width: int,
 
     if quiet:
         return run_jobs(ref, jobs, store, ex, cache_dir, in_flight=2 * width)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from hollow.cli import err
 
@@ -97,7 +104,7 @@ def sweep(
         ranges = plan.check_ranges(loaded)
         clash = {p.partition("=")[0] for p in points[0]} & set(ranges)
         if clash:
-            raise ScenarioError("--grid", sorted(clash)[0], "is also a sampled assumption ([ranges]); grid it or sample it, not both")
+            raise ScenarioError("--grid", min(clash), "is also a sampled assumption ([ranges]); grid it or sample it, not both")
         drawn = sampling.latin_hypercube(ranges, sample, sample_seed) if design == "lhs" else sampling.morris(ranges, sample, sample_seed)
     jobs = plan.build_jobs(_ref(loaded), sets or [], [g + d for g in points for d in drawn], seed_list)
     s = loaded.scenario

@@ -16,8 +16,9 @@ CONNECT_TIMEOUT_S = 10
 
 
 @contextmanager
-def dask_executor(scheduler: str | None = None, local_workers: int | None = None) -> Iterator[Executor]:
-    """An executor on a Dask cluster; the client (and a local cluster) close on exit."""
+def dask_executor(scheduler: str | None = None, local_workers: int | None = None) -> Iterator[tuple[Executor, int]]:
+    """(an executor on a Dask cluster, the threads its workers have now, at least 4: a cluster still
+    scaling up gets work to start on); the client (and a local cluster) close on exit."""
     import logging
 
     from distributed import Client, LocalCluster
@@ -40,7 +41,8 @@ def dask_executor(scheduler: str | None = None, local_workers: int | None = None
             cluster.close()
         raise HollowError(f"--scheduler {address}: no Dask scheduler answered within {CONNECT_TIMEOUT_S} s ({type(exc).__name__}); nothing was written") from None
     try:
-        yield client.get_executor()
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+        yield client.get_executor(), max(threads, local_workers or 4)
     finally:
         client.close()
         if cluster is not None:

@@ -14,7 +14,7 @@ Ranges = Mapping[str, tuple[float, float]]
 def _value(low: float, high: float, u: float) -> str:
     x = low + (high - low) * u
     if isinstance(low, int) and isinstance(high, int):
-        return str(int(round(x)))
+        return str(round(x))
     return repr(float(f"{x:.6g}"))
 
 

@@ -31,7 +31,7 @@ SUMMARY = "summary.json"
 def _types(row: dict[str, Any]) -> pa.Schema:
     kinds = {"key": pa.string(), "point": pa.string(), "seed": pa.int64()}
     fields = []
-    for name, value in row.items():
+    for name in row:
         kind = kinds.get(name) or (pa.date32() if name.endswith("_date") else pa.int64())
         fields.append(pa.field(name, kind))
     return pa.schema(fields)
