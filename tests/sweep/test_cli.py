@@ -79,3 +79,31 @@ def test_run_with_seeds_prints_bands(capsys, tmp_path: Path, cache_env) -> None:
     assert "2 runs, 90% band" in stdout and "hollow run ftx_mini --seed 1" in stdout
     assert json.loads((out / "summary.json").read_text())["seeds"] == [1, 2]
     assert_refused(hollow(capsys, "run", "ftx_mini", "--seeds", "1-2", "--seed", "3", "--out", str(tmp_path / "x")), "not both")
+
+
+def test_a_sweep_on_a_running_scheduler(capsys, tmp_path: Path, cache_env) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None) as cluster:
+        code, stdout, err = hollow(capsys, "sweep", "ftx_mini", "--seeds", "3", "--quiet", "--out", str(tmp_path / "s"), "--scheduler", cluster.scheduler_address)
+    assert code == 0, err
+    assert "1 runs (1 run now" in stdout and len(list((tmp_path / "s" / "rows").iterdir())) == 1
+
+
+def test_ctrl_c_keeps_the_finished_rows_and_says_so(capsys, tmp_path: Path, cache_env, monkeypatch) -> None:
+    from hollow.sweep.store import SweepStore
+
+    original = SweepStore.write_row
+    written = []
+
+    def write_then_stop(self, row) -> None:
+        original(self, row)
+        written.append(row["key"])
+        if len(written) == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(SweepStore, "write_row", write_then_stop)
+    out = tmp_path / "s"
+    code, _, err = hollow(capsys, "sweep", "ftx_mini", "--seeds", "1-3", "--workers", "1", "--quiet", "--out", str(out))
+    assert code == 130 and "1 of 3 runs are written" in err and "resume" in err
+    assert len(list((out / "rows").iterdir())) == 1

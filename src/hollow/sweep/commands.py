@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hollow.errors import HollowError
+from hollow.errors import EXIT_INTERRUPTED, HollowError
 from hollow.sweep.plan import Job
 
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, max=512, help="Local worker processes; default: the CPUs available.")]
@@ -43,8 +43,23 @@ def executor_for(workers: int | None, scheduler: str | None, dask_local: int | N
         yield found
 
 
+class SweepInterrupted(HollowError):
+    """Ctrl-C during a sweep: the finished rows stay (the same command resumes), so not 'nothing written'."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 def execute(ref: str, jobs: Sequence[Job], store: Any, ex: Executor, width: int, cache_dir: str, label: str, quiet: bool) -> int:
     """Run the jobs not yet in `store` under a rich progress bar with an ETA."""
+    try:
+        return _execute(ref, jobs, store, ex, width, cache_dir, label, quiet)
+    except KeyboardInterrupt:
+        done = len(store.done() & {j.key for j in jobs})
+        raise SweepInterrupted(f"interrupted: {done} of {len(jobs)} runs are written in {store.folder}; "
+                               "run the same command again to resume") from None
+
+
+def _execute(ref: str, jobs: Sequence[Job], store: Any, ex: Executor, width: int, cache_dir: str, label: str, quiet: bool) -> int:
     from hollow.sweep.runner import run_jobs
 
     if quiet:
