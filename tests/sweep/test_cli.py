@@ -107,3 +107,18 @@ def test_ctrl_c_keeps_the_finished_rows_and_says_so(capsys, tmp_path: Path, cach
     code, _, err = hollow(capsys, "sweep", "ftx_mini", "--seeds", "1-3", "--workers", "1", "--quiet", "--out", str(out))
     assert code == 130 and "1 of 3 runs are written" in err and "resume" in err
     assert len(list((out / "rows").iterdir())) == 1
+
+
+def test_latin_hypercube_sweep_ranks_by_rank_correlation(capsys, tmp_path: Path, cache_env) -> None:
+    out = str(tmp_path / "lhs")
+    assert hollow(capsys, "sweep", "ftx_mini", "--seeds", "1", "--sample", "4", "--workers", "2", "--quiet", "--out", out)[0] == 0
+    code, _, err = hollow(capsys, "sensitivity", out, "--tornado-seeds", "1", "--workers", "2", "--quiet")
+    assert code == 0, err
+    result = json.loads((Path(out) / "sensitivity.json").read_text())
+    assert len(result["spearman"]) == 3 and all(-1 <= r["spearman_rho"] <= 1 for r in result["spearman"])
+
+
+def test_a_run_the_model_refuses_is_one_line(capsys, tmp_path: Path, cache_env) -> None:
+    out = tmp_path / "s"
+    code, _, err = hollow(capsys, "sweep", "ftx_mini", "--quiet", "--workers", "1", "--out", str(out), "--grid", "token.fire_sale=0.1234567")
+    assert code == 1 and len(err.splitlines()) == 1 and "failed" in err and "token.fire_sale=0.1234567" in err

@@ -50,6 +50,10 @@ def test_latin_hypercube_is_deterministic_and_stratified() -> None:
     a, b = latin_hypercube(RANGES, 10, seed=3), latin_hypercube(RANGES, 10, seed=3)
     assert a == b
     assert a != latin_hypercube(RANGES, 10, seed=4)
+    for p in latin_hypercube(RANGES, 200, seed=5):
+        for item in p:
+            value = item.partition("=")[2]
+            assert len(value.partition(".")[2]) <= 6, item  # exact to the ppm: a Share field takes it
     for field, (low, high) in RANGES.items():
         values = sorted(point_values(p)[field] for p in a)
         if field == "house.owners_capital_usd":

@@ -9,12 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from typing import Any
 
+from hollow.errors import EXIT_PROBLEMS, HollowError
 from hollow.sweep.job import run_job
 from hollow.sweep.plan import Job
 from hollow.sweep.store import SweepStore
 
 Progress = Callable[[int, int], None]
+
+
+class RunFailed(HollowError):
+    """A run raised (a value the schema accepts but the model refuses, or a bug): named, rows kept."""
+
+    exit_code = EXIT_PROBLEMS
+
+
+def _row(future: Future, job: Job) -> dict[str, Any]:
+    try:
+        return future.result()
+    except HollowError:
+        raise
+    except Exception as exc:
+        raise RunFailed(f"the run {job.key} (seed {job.seed}, {' '.join(job.point) or 'no overrides'}) failed: "
+                        f"{type(exc).__name__}: {exc}; the rows written so far are kept") from exc
 
 
 def run_jobs(scenario: str, jobs: Sequence[Job], store: SweepStore, executor: Executor, cache_dir: str,
@@ -25,6 +43,7 @@ def run_jobs(scenario: str, jobs: Sequence[Job], store: SweepStore, executor: Ex
     todo = [j for j in jobs if j.key not in done]
     total, finished = len(todo), 0
     pending: set[Future] = set()
+    jobs_by_future: dict[Future, Job] = {}
     queue = iter(todo)
     try:
         while True:
@@ -32,12 +51,14 @@ def run_jobs(scenario: str, jobs: Sequence[Job], store: SweepStore, executor: Ex
                 job = next(queue, None)
                 if job is None:
                     break
-                pending.add(executor.submit(run_job, scenario, job, cache_dir))
+                future = executor.submit(run_job, scenario, job, cache_dir)
+                jobs_by_future[future] = job
+                pending.add(future)
             if not pending:
                 return finished
             ready, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in ready:
-                store.write_row(future.result())
+                store.write_row(_row(future, jobs_by_future.pop(future)))
                 finished += 1
                 if progress is not None:
                     progress(finished, total)

@@ -1,6 +1,6 @@
 """Points drawn from a scenario's assumption ranges: a seeded Latin hypercube (bands, global indices)
-and the one-at-a-time ends (the tornado). Values are rounded to 6 significant digits (integers stay
-integers), so a point is a short, exact `--set` and the same seed always draws the same points."""
+and the one-at-a-time ends (the tornado). Values are rounded to 6 significant digits and to the ppm
+(integers stay integers), so a point is a short, exact `--set` and the same seed always draws the same points."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _value(low: float, high: float, u: float) -> str:
     x = low + (high - low) * u
     if isinstance(low, int) and isinstance(high, int):
         return str(round(x))
-    return repr(float(f"{x:.6g}"))
+    return repr(round(float(f"{x:.6g}"), 6))  # and to the ppm: fractions of money are exact to 1e-6
 
 
 def latin_hypercube(ranges: Ranges, n: int, seed: int) -> list[tuple[str, ...]]:
