@@ -91,3 +91,14 @@ def test_band_values() -> None:
     assert percentile([7], 95) == 7
     d = date_band([dt.date(2022, 11, 3), None, dt.date(2022, 11, 5)])
     assert d["none"] == 1 and d["n"] == 2 and d["median"] == "2022-11-04" and d["p95"] == "2022-11-05"
+
+
+@pytest.mark.parametrize("name", ["ftx", "ftx_mini"])
+def test_builtin_ranges_are_real_fields_and_their_samples_load(name: str) -> None:
+    from hollow.sweep.plan import check_ranges
+    from hollow.world.load import load_scenario
+
+    ranges = check_ranges(load_scenario(name))
+    assert "house.liquidity_floor" in ranges
+    jobs = build_jobs(name, [], latin_hypercube(ranges, 3, seed=1), [1])  # each point validated by the loader
+    assert len(jobs) == 3
