@@ -82,3 +82,23 @@ def test_a_run_from_another_version_is_refused(mini_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(run_module, "__version__", "9.9.9")
     with pytest.raises(HollowError, match="written by hollow"):
         RunTables(mini_dir)
+
+
+def test_the_two_tracing_rules_on_a_worked_example():
+    from hollow.analysis.flows import TREASURY, trace
+
+    postings = [(2021, "external:house_owners", TREASURY, 100, "capital", "house"),
+                (2021, "custody", TREASURY, 50, "withdrawal", "house"),
+                (2021, TREASURY, "external:ventures", 120, "venture", "venture"),
+                (2022, "external:lender:x", TREASURY, 100, "loan:draw", "house"),
+                (2022, TREASURY, "external:expenses", 50, "expense", "expense"),
+                (2022, TREASURY, "custody", 20, "deposit", "exchange")]
+    net, sold, pr = trace(postings, "pro_rata", 2022)
+    assert (net, sold) == (30, 0)
+    assert pr["venture", "venture", 2021] == 40  # 120 x 50/150
+    assert pr["expense", "expense", 2022] == 50 * 10 // 130  # the pool holds 10 of customer money in 130
+    _, _, libr = trace(postings, "lowest_intermediate_balance", 2022)
+    assert libr["venture", "venture", 2021] == 20  # own 100 spent first, then 20 of the customers'
+    assert libr["expense", "expense", 2022] == 0  # the loan is spent before the 30 left of customer money
+    for rows in (pr, libr):  # what went out and what is left is the net customer money, under either rule
+        assert sum(rows.values()) == net

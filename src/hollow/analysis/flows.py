@@ -109,35 +109,45 @@ def _apportion(units: dict[tuple, int], price: int, scale: int, target: int) -> 
     return values
 
 
+Posting = tuple[int, str, str, int, str, str]  # (year, from account, to account, amount, cause, to-account class)
+
+
+def trace(postings: list[Posting], rule: str, year: int) -> tuple[int, int, dict[tuple[str, str, int], int]]:
+    """Customer money through the house treasury under `rule`, posting by posting, in integers:
+    (net customer money in, proceeds of customer coins sold, customer money per (holder, cause, year))."""
+    rows: dict[tuple[str, str, int], int] = defaultdict(int)
+    total = customer = net = sold = 0
+    for yr, src, dst, amount, cause, dst_cls in postings:
+        if dst == TREASURY:
+            total += amount
+            if src in CUSTOMER_IN or cause == SOLD:
+                customer += amount
+                net += amount
+                sold += amount if cause == SOLD else 0
+            continue
+        if rule == "pro_rata":
+            share = amount * customer // total if total > 0 else 0
+        else:  # lowest intermediate balance: own money is spent first
+            share = max(0, amount - (total - customer))
+        share = min(share, customer)
+        total -= amount
+        customer -= share
+        if dst == CUSTODY:  # paid back in: the customer part undoes a withdrawal, the own part offsets the hole
+            net -= amount
+            rows["house", "own_money_paid_into_custody", yr] -= amount - share
+        else:
+            rows[dst_cls, cause, yr] += share
+    rows["house", "held_in_treasury_at_collapse", year] += customer
+    return net, sold, dict(rows)
+
+
 def trace_pool(run: RunTables, cut: int, year: int) -> tuple[int, int, dict[str, dict[tuple[str, str, int], int]]]:
-    """The house treasury's customer money under each rule: (net customer money in, proceeds of customer
-    coins sold, rows per rule)."""
-    postings = run.rows(TREASURY_SQL, {"cut": cut, "tr": TREASURY})
-    out: dict[str, dict[tuple[str, str, int], int]] = {}
-    net = sold = 0
+    """The house treasury's USD postings up to `cut`, traced under each rule."""
+    postings = [(yr, src, dst, amount, cause, dst_cls)
+                for _, yr, src, dst, amount, cause, _, dst_cls in run.rows(TREASURY_SQL, {"cut": cut, "tr": TREASURY})]
+    out = {}
     for rule in RULES:
-        rows: dict[tuple[str, str, int], int] = defaultdict(int)
-        total = customer = net = sold = 0
-        for _, yr, src, dst, amount, cause, _, dst_cls in postings:
-            if dst == TREASURY:
-                total += amount
-                if src in CUSTOMER_IN or cause == SOLD:
-                    customer += amount
-                    net += amount
-                    sold += amount if cause == SOLD else 0
-                continue
-            own = total - customer
-            share = amount * customer // total if rule == "pro_rata" and total else max(0, amount - own)
-            share = min(share, customer)
-            total -= amount
-            customer -= share
-            if dst == CUSTODY:  # paid back in: the customer part undoes a withdrawal, the own part offsets the hole
-                net -= amount
-                rows["house", "own_money_paid_into_custody", yr] -= amount - share
-            else:
-                rows[dst_cls, cause, yr] += share
-        rows["house", "held_in_treasury_at_collapse", year] += customer
-        out[rule] = dict(rows)
+        net, sold, out[rule] = trace(postings, rule, year)
     return net, sold, out
 
 
