@@ -33,11 +33,11 @@ def _prime() -> None:
     code_version()
 
 
-def timed(scenario: str, jobs, folder: Path, cache: str, executor) -> float:
+def timed(scenario: str, jobs, folder: Path, cache: str, executor, in_flight: int = 4) -> float:
     for future in [executor.submit(_prime) for _ in range(4)]:
         future.result()
     start = time.perf_counter()
-    run_jobs(scenario, jobs, SweepStore(folder, {"scenario": scenario}), executor, cache, in_flight=4)
+    run_jobs(scenario, jobs, SweepStore(folder, {"scenario": scenario}), executor, cache, in_flight=in_flight)
     return time.perf_counter() - start
 
 
@@ -56,18 +56,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenario", default="ftx")
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--cache", help="A session cache folder to keep between invocations (default: a temporary one).")
     args = parser.parse_args()
     jobs = build_jobs(args.scenario, [], [()], list(range(1, args.seeds + 1)))
     with tempfile.TemporaryDirectory() as tmp:
-        root, cache = Path(tmp), str(Path(tmp) / "cache")
+        root, cache = Path(tmp), args.cache or str(Path(tmp) / "cache")
         with ProcessPoolExecutor(2) as ex:
             warm = timed(args.scenario, jobs, root / "warm", cache, ex)
         print(f"{args.scenario}, {args.seeds} seeds; warming the cache (cold, 2 workers): {warm:.1f} s")
         times = {}
-        for name, make in (("local, 1 worker", lambda: ProcessPoolExecutor(1)), ("local, 2 workers", lambda: ProcessPoolExecutor(2)),
-                           ("dask LocalCluster, 2 workers", lambda: _first(dask_executor(local_workers=2)))):
+        passes = (("local, 1 worker", lambda: ProcessPoolExecutor(1), 4), ("local, 2 workers", lambda: ProcessPoolExecutor(2), 4),
+                  ("dask LocalCluster, 2 workers", lambda: _first(dask_executor(local_workers=2)), 2))
+        for name, make, in_flight in passes:
             with make() as ex:
-                times[name] = timed(args.scenario, jobs, root / name.replace(" ", "_").replace(",", ""), cache, ex)
+                times[name] = timed(args.scenario, jobs, root / name.replace(" ", "_").replace(",", ""), cache, ex, in_flight)
             print(f"{name:<30} {times[name]:7.1f} s  ({times[name] / args.seeds:.2f} s a run)")
         same = len({tuple(rows(root / n.replace(" ", "_").replace(",", "")).items()) for n in times}) == 1
     one, two, dask = times.values()
