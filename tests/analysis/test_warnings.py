@@ -34,3 +34,20 @@ def test_markouts_reconcile_with_the_daily_table(mini_dir):
     takers = markouts.by_class_and_year(run)
     arb = [r["usd_per_million"] for r in takers if r["taker_class"] == "arbitrageur"]
     assert arb and all(x > 0 for x in arb)  # the fast firms take money off the stale quoter every year
+
+
+def test_markout_curves_have_every_horizon_and_add_up_to_the_sessions(mini_dir):
+    """+1/+10/+60 s curves by taker class and year, each point an exact sum of the days' scaled markouts."""
+    import pyarrow.parquet as pq
+
+    run = RunTables(mini_dir)
+    curves = markouts.curves(run)
+    classes = {r["taker_class"] for r in curves}
+    assert {"arbitrageur", "retail"} <= classes
+    for cls in classes:
+        for year in {r["year"] for r in curves}:
+            assert sorted(r["horizon_s"] for r in curves if (r["taker_class"], r["year"]) == (cls, year)) == [1, 10, 60]
+    table = pq.read_table(mini_dir / "markouts.parquet").to_pydict()
+    assert sum(r["markout_minor"] for r in curves) == sum(table["markout_minor"])
+    # the pick-off: the arbitrageurs' fills are a loss for the house at every horizon
+    assert all(r["markout_minor"] < 0 for r in curves if r["taker_class"] == "arbitrageur")

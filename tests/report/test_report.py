@@ -10,7 +10,7 @@ from hollow.analysis.flows import RULES
 from hollow.report.charts import esc
 from tests.cli_support import hollow
 
-CHARTS = ("losses", "solvency", "assets", "sankey", "tracing", "pnl", "markouts", "reserves", "warnings")
+CHARTS = ("losses", "solvency", "assets", "sankey", "tracing", "pnl", "markouts", "markout_curves", "reserves", "warnings")
 
 
 def test_hollow_run_writes_the_report_inside_the_whole_run(mini_run):

@@ -2,8 +2,8 @@
 $1M the house traded (the markout at the session's horizon) and the daily split of the house's trading
 result into spread earned and adverse selection paid.
 
-A world run stores no per-fill table, so markouts at +1 s / +10 s / +60 s are a session's output
-(`hollow session`), not a world run's; here the horizon is the session's end.
+The markout curves (`curves`) come from `markouts.parquet`: each day's sessions' house markouts at
++1 s / +10 s / +60 s by taker class, scaled to the day like every other flow and summed by year.
 """
 
 from __future__ import annotations
@@ -30,6 +30,13 @@ def by_class_and_year(run: RunTables) -> list[dict]:
             pnl[first.year, t] += days * (v or 0)
     return [{"year": y, "taker_class": t, "usd_per_million": pnl[y, t] * 1_000_000 / volume[y]}
             for y in sorted(volume) for t in takers if volume[y]]
+
+
+def curves(run: RunTables) -> list[dict]:
+    """(year, taker class, horizon s, the house's markout in USD per $1M it traded that year)."""
+    rows = run.rows("select year, counterparty_class, horizon_s, markout_minor, house_volume_minor from markouts order by 1, 2, 3")
+    return [{"year": y, "taker_class": c, "horizon_s": h, "markout_minor": int(m),
+             "usd_per_million": int(m) * 1_000_000 / int(v) if v else 0.0} for y, c, h, m, v in rows]
 
 
 def house_by_year(run: RunTables) -> list[dict]:

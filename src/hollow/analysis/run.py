@@ -17,7 +17,7 @@ from hollow.money import asset as lookup_asset
 from hollow.world import books as _books  # noqa: F401  registers VENTURE and NOTE
 from hollow.world import data
 
-TABLES = ("daily", "ledger", "accounts", "sessions", "flows")
+TABLES = ("daily", "ledger", "accounts", "sessions", "flows", "markouts")
 AT_PAR = ("USD", "VENTURE", "NOTE")
 NS_PER_DAY = 86_400 * 10**9
 EPOCH = dt.date(1970, 1, 1)

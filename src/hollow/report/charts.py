@@ -130,6 +130,19 @@ def markout(run: RunTables) -> Chart:
         ["kind", "year", "class_or_bucket", "usd_per_million"], out)
 
 
+def markout_curves(run: RunTables) -> Chart:
+    rows = markouts.curves(run)
+    lines = sorted({(r["taker_class"], r["year"]) for r in rows})
+    data = [{"type": "scatter", "mode": "lines+markers", "name": f"{esc(c)} {y}",
+             "x": [r["horizon_s"] for r in rows if (r["taker_class"], r["year"]) == (c, y)],
+             "y": [r["usd_per_million"] for r in rows if (r["taker_class"], r["year"]) == (c, y)]} for c, y in lines]
+    layout = _layout("The house's markout curves by taker class and year: USD per $1M it traded, at +1/+10/+60 s")
+    layout["xaxis"] = {"type": "log", "title": {"text": "seconds after the fill"}}
+    return Chart("markout_curves", "Markout curves by taker class and year", {"data": data, "layout": layout},
+                 ["year", "taker_class", "horizon_s", "markout_minor", "usd_per_million"],
+                 [[r["year"], r["taker_class"], r["horizon_s"], r["markout_minor"], r["usd_per_million"]] for r in rows])
+
+
 def reserve_ratio(run: RunTables) -> Chart:
     rows = reserves.monthly(run)
     dates = [r["date"].isoformat() for r in rows]

@@ -45,7 +45,7 @@ def build(run: RunTables, vs: RunTables | None = None, labels: tuple[str, str] =
 
     hole = flow_analysis.hole_flows(run)
     charts = [c.losses(run), c.solvency(run), c.assets_claims(run, hole), c.sankey(hole), c.tracing(hole), c.pnl_by_class(run),
-              c.markout(run), c.reserve_ratio(run), c.early_warnings(run)]
+              c.markout(run), c.markout_curves(run), c.reserve_ratio(run), c.early_warnings(run)]
     if vs is not None:
         charts.append(c.versus(run, vs, *labels))
     s = run.summary

@@ -10,7 +10,7 @@ from pathlib import Path
 from hollow.errors import HollowError
 from hollow.io.run_folder import verify_run
 
-TABLES = ("daily", "ledger", "accounts", "sessions", "flows")
+TABLES = ("daily", "ledger", "accounts", "sessions", "flows", "markouts", "hole_flows")
 
 
 def _summary(run: str, flag: str) -> dict:

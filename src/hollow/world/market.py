@@ -65,6 +65,8 @@ class Market:
         self.fund_house, self.house_floor = fund_house, house_floor
         self.clearing = books.ensure(CLEARING, AccountKind.EXCHANGE, "exchange", allow_negative_balance=True)
         self.sessions: dict[str, dict] = {}  # key -> sessions.parquet row
+        self.markouts: dict[tuple[int, int, str], int] = {}  # (year, horizon s, taker class) -> the house's markout
+        self.markout_volume: dict[int, int] = {}  # year -> the house's volume in those sessions
         self._desks: dict[str, int] = {}  # trading class -> its desk account
         for cls, cfg in sorted(scenario.depositors.items()):
             if cfg.desk_capital:  # its traders keep margin here whether or not the house quotes
@@ -114,6 +116,7 @@ class Market:
             for k in HOUSE_BUCKETS:
                 result.house[k] += md.house.get(k, 0)
             result.house_volume += md.volume_by_class.get("house", 0)
+            self._add_markouts(cond.date.year, md)
             result.volume += sum(v for c, v in md.volume_by_class.items() if c != "market") // 2  # hedges are off the venue
             result.fees += sum((a if t == "exchange" else -a) for (f, t, code, cause), a in md.flows.items()
                                if cause == "fee" and "exchange" in (f, t) and f != t)  # fees less rebates paid
@@ -121,6 +124,13 @@ class Market:
         self._post(day, ts, others, result)
         result.fees += sum(others.values())
         return result
+
+    def _add_markouts(self, year: int, md: MarketDay) -> None:
+        """The house's markouts at +1/+10/+60 s by taker class, scaled to the day, summed by year."""
+        for (horizon, cls), amount in md.markouts.items():
+            key = (year, horizon, cls)
+            self.markouts[key] = self.markouts.get(key, 0) + amount
+        self.markout_volume[year] = self.markout_volume.get(year, 0) + md.volume_by_class.get("house", 0)
 
     def _record(self, md: MarketDay, cond: DayConditions) -> None:
         row = self.sessions.get(md.session_key)

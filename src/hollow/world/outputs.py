@@ -60,6 +60,20 @@ def sessions_table(result: WorldResult) -> pa.Table:
     return pa.table(cols)
 
 
+def markouts_table(result: WorldResult) -> pa.Table:
+    """The house's markouts by year, horizon and taker class (exact sums), with its volume that year."""
+    m = result.market
+    keys = sorted(m.markouts)
+    return pa.table({
+        "year": pa.array([k[0] for k in keys], pa.int64()),
+        "horizon_s": pa.array([k[1] for k in keys], pa.int64()),
+        "counterparty_class": pa.array([k[2] for k in keys], pa.string()),
+        "markout_minor": pa.array([m.markouts[k] for k in keys], pa.int64()),
+        "house_volume_minor": pa.array([m.markout_volume[k[0]] for k in keys], pa.int64()),
+    }, schema=pa.schema([("year", pa.int64()), ("horizon_s", pa.int64()), ("counterparty_class", pa.string()),
+                         ("markout_minor", pa.int64()), ("house_volume_minor", pa.int64())]))
+
+
 def first_day(rows: list[dict], column: str, threshold: int) -> str | None:
     for r in rows:
         if r[column] > threshold:
@@ -115,6 +129,7 @@ def write(result: WorldResult, folder: Path) -> None:
     """Every table and the summary into `folder` (zstd Parquet, sorted JSON)."""
     pq.write_table(daily_table(result.rows), folder / "daily.parquet", compression="zstd")
     pq.write_table(sessions_table(result), folder / "sessions.parquet", compression="zstd")
+    pq.write_table(markouts_table(result), folder / "markouts.parquet", compression="zstd")
     pq.write_table(class_flows(result.books.journal, skip_causes=()).to_arrow(), folder / "flows.parquet", compression="zstd")
     result.books.journal.write_parquet(folder)
     (folder / "summary.json").write_text(json.dumps(summary(result), indent=2, sort_keys=True) + "\n")
